@@ -1,0 +1,23 @@
+/* Clipped ReLU: y = (x < lo) ? lo : (x > hi) ? hi : x;  dx = (x <= lo || x >= hi) ? +0 : dy. */
+
+/* Since lo <= hi, max_ab(lo, min_ab(hi, x)) is the reference's expression, NaN and zeros included. */
+FR_INLINE fr_vec fr_clip_fwd_v(fr_vec x, fr_params p)
+{
+    return fr_max_ab(p.a, fr_min_ab(p.b, x));
+}
+
+FR_INLINE fr_vec fr_clip_bwd_v(fr_vec dy, fr_vec x, fr_params p)
+{
+    return fr_zero_if(fr_mask_or(fr_le(x, p.a), fr_ge(x, p.b)), dy);
+}
+
+static void FR_NAME(clip, fwd)(const float *x, float *y, size_t n, float lo, float hi)
+{
+    fr_map1(x, y, n, fr_params2(lo, hi), fr_clip_fwd_v);
+}
+
+static void FR_NAME(clip, bwd)(const float *dy, const float *x, float *dx, size_t n, float lo,
+                               float hi)
+{
+    fr_map2(dy, x, dx, n, fr_params2(lo, hi), fr_clip_bwd_v);
+}

@@ -1,0 +1,73 @@
+/* AVX2 + FMA shim: 8 float lanes; masks are all-ones/all-zeros lanes. */
+#ifndef FR_SIMD_AVX2_H
+#define FR_SIMD_AVX2_H
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#define FR_LANES 8
+#define FR_INLINE static inline __attribute__((always_inline))
+
+typedef __m256 fr_vec;
+typedef __m256 fr_mask;
+typedef struct { __m256d lo, hi; } fr_dacc;
+
+FR_INLINE fr_vec fr_loadu(const float *p) { return _mm256_loadu_ps(p); }
+FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm256_storeu_ps(p, v); }
+FR_INLINE fr_vec fr_set1(float a) { return _mm256_set1_ps(a); }
+
+/* VMASKMOVPS does not fault on masked-off lanes, so tails never touch memory past n. */
+FR_INLINE __m256i fr_tail_mask(size_t n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
+{
+    return _mm256_maskload_ps(p, fr_tail_mask(n));
+}
+FR_INLINE void fr_store_part(float *p, fr_vec v, size_t n)
+{
+    _mm256_maskstore_ps(p, fr_tail_mask(n), v);
+}
+
+FR_INLINE fr_vec fr_add(fr_vec a, fr_vec b) { return _mm256_add_ps(a, b); }
+FR_INLINE fr_vec fr_sub(fr_vec a, fr_vec b) { return _mm256_sub_ps(a, b); }
+FR_INLINE fr_vec fr_mul(fr_vec a, fr_vec b) { return _mm256_mul_ps(a, b); }
+FR_INLINE fr_vec fr_fmadd(fr_vec a, fr_vec b, fr_vec c) { return _mm256_fmadd_ps(a, b, c); }
+
+/* Ordered comparisons: false when either side is NaN. */
+FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return _mm256_or_ps(a, b); }
+
+/* m ? a : b */
+FR_INLINE fr_vec fr_select(fr_mask m, fr_vec a, fr_vec b) { return _mm256_blendv_ps(b, a, m); }
+/* m ? +0 : b */
+FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b) { return _mm256_andnot_ps(m, b); }
+/* VMAXPS/VMINPS are exactly a > b ? a : b and a < b ? a : b, NaN and zeros included. */
+FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return _mm256_max_ps(a, b); }
+FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return _mm256_min_ps(a, b); }
+
+/* 2^k for integral k in [-126, 127]. */
+FR_INLINE fr_vec fr_pow2i(fr_vec k)
+{
+    __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
+}
+
+FR_INLINE fr_dacc fr_dacc_zero(void) { return (fr_dacc){_mm256_setzero_pd(), _mm256_setzero_pd()}; }
+FR_INLINE fr_dacc fr_dacc_add(fr_dacc acc, fr_vec v)
+{
+    acc.lo = _mm256_add_pd(acc.lo, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    acc.hi = _mm256_add_pd(acc.hi, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    return acc;
+}
+FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
+{
+    _mm256_storeu_pd(out, acc.lo);
+    _mm256_storeu_pd(out + 4, acc.hi);
+}
+
+#endif

@@ -1,0 +1,69 @@
+/* AVX-512 (F, BW, DQ, VL) shim: 16 float lanes; masks are k-registers. */
+#ifndef FR_SIMD_AVX512_H
+#define FR_SIMD_AVX512_H
+
+#include <immintrin.h>
+#include <stddef.h>
+
+#define FR_LANES 16
+#define FR_INLINE static inline __attribute__((always_inline))
+
+typedef __m512 fr_vec;
+typedef __mmask16 fr_mask;
+typedef struct { __m512d lo, hi; } fr_dacc;
+
+FR_INLINE fr_vec fr_loadu(const float *p) { return _mm512_loadu_ps(p); }
+FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm512_storeu_ps(p, v); }
+FR_INLINE fr_vec fr_set1(float a) { return _mm512_set1_ps(a); }
+
+/* Masked-off lanes of a masked move never fault, so tails stay inside [0, n). */
+FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
+{
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+}
+FR_INLINE void fr_store_part(float *p, fr_vec v, size_t n)
+{
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+}
+
+FR_INLINE fr_vec fr_add(fr_vec a, fr_vec b) { return _mm512_add_ps(a, b); }
+FR_INLINE fr_vec fr_sub(fr_vec a, fr_vec b) { return _mm512_sub_ps(a, b); }
+FR_INLINE fr_vec fr_mul(fr_vec a, fr_vec b) { return _mm512_mul_ps(a, b); }
+FR_INLINE fr_vec fr_fmadd(fr_vec a, fr_vec b, fr_vec c) { return _mm512_fmadd_ps(a, b, c); }
+
+/* Ordered comparisons: false when either side is NaN. */
+FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return (fr_mask)(a | b); }
+
+/* m ? a : b */
+FR_INLINE fr_vec fr_select(fr_mask m, fr_vec a, fr_vec b) { return _mm512_mask_blend_ps(m, b, a); }
+/* m ? +0 : b */
+FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b) { return _mm512_maskz_mov_ps((fr_mask)~m, b); }
+/* VMAXPS/VMINPS are exactly a > b ? a : b and a < b ? a : b, NaN and zeros included. */
+FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return _mm512_max_ps(a, b); }
+FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return _mm512_min_ps(a, b); }
+
+/* 2^k for integral k in [-126, 127]. */
+FR_INLINE fr_vec fr_pow2i(fr_vec k)
+{
+    __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+
+FR_INLINE fr_dacc fr_dacc_zero(void) { return (fr_dacc){_mm512_setzero_pd(), _mm512_setzero_pd()}; }
+FR_INLINE fr_dacc fr_dacc_add(fr_dacc acc, fr_vec v)
+{
+    acc.lo = _mm512_add_pd(acc.lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    acc.hi = _mm512_add_pd(acc.hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(v, 1)));
+    return acc;
+}
+FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
+{
+    _mm512_storeu_pd(out, acc.lo);
+    _mm512_storeu_pd(out + 8, acc.hi);
+}
+
+#endif

@@ -1,0 +1,64 @@
+/* NEON (AArch64) shim: 4 float lanes; masks are all-ones/all-zeros lanes. */
+#ifndef FR_SIMD_NEON_H
+#define FR_SIMD_NEON_H
+
+#include <arm_neon.h>
+#include <stddef.h>
+
+#define FR_LANES 4
+#define FR_INLINE static inline __attribute__((always_inline))
+
+typedef float32x4_t fr_vec;
+typedef uint32x4_t fr_mask;
+typedef struct { float64x2_t lo, hi; } fr_dacc;
+
+FR_INLINE fr_vec fr_loadu(const float *p) { return vld1q_f32(p); }
+FR_INLINE void fr_storeu(float *p, fr_vec v) { vst1q_f32(p, v); }
+FR_INLINE fr_vec fr_set1(float a) { return vdupq_n_f32(a); }
+
+#include "stack_tail.h"
+
+FR_INLINE fr_vec fr_add(fr_vec a, fr_vec b) { return vaddq_f32(a, b); }
+FR_INLINE fr_vec fr_sub(fr_vec a, fr_vec b) { return vsubq_f32(a, b); }
+FR_INLINE fr_vec fr_mul(fr_vec a, fr_vec b) { return vmulq_f32(a, b); }
+FR_INLINE fr_vec fr_fmadd(fr_vec a, fr_vec b, fr_vec c) { return vfmaq_f32(c, a, b); }
+
+/* Ordered comparisons: false when either side is NaN. */
+FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return vcgtq_f32(a, b); }
+FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return vcleq_f32(a, b); }
+FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return vcgeq_f32(a, b); }
+FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return vceqq_f32(a, b); }
+FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return vorrq_u32(a, b); }
+
+/* m ? a : b */
+FR_INLINE fr_vec fr_select(fr_mask m, fr_vec a, fr_vec b) { return vbslq_f32(m, a, b); }
+/* m ? +0 : b */
+FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b)
+{
+    return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(b), m));
+}
+/* Not vmaxq/vminq: they propagate NaN and prefer +0, where the reference returns b. */
+FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
+FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
+
+/* 2^k for integral k in [-126, 127]. */
+FR_INLINE fr_vec fr_pow2i(fr_vec k)
+{
+    int32x4_t e = vaddq_s32(vcvtq_s32_f32(k), vdupq_n_s32(127));
+    return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+}
+
+FR_INLINE fr_dacc fr_dacc_zero(void) { return (fr_dacc){vdupq_n_f64(0.0), vdupq_n_f64(0.0)}; }
+FR_INLINE fr_dacc fr_dacc_add(fr_dacc acc, fr_vec v)
+{
+    acc.lo = vaddq_f64(acc.lo, vcvt_f64_f32(vget_low_f32(v)));
+    acc.hi = vaddq_f64(acc.hi, vcvt_high_f64_f32(v));
+    return acc;
+}
+FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
+{
+    vst1q_f64(out, acc.lo);
+    vst1q_f64(out + 2, acc.hi);
+}
+
+#endif

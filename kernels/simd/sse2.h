@@ -1,0 +1,65 @@
+/* SSE2 shim: 4 float lanes; masks are all-ones/all-zeros lanes. */
+#ifndef FR_SIMD_SSE2_H
+#define FR_SIMD_SSE2_H
+
+#include <emmintrin.h>
+#include <stddef.h>
+
+#define FR_LANES 4
+#define FR_INLINE static inline __attribute__((always_inline))
+
+typedef __m128 fr_vec;
+typedef __m128 fr_mask;
+typedef struct { __m128d lo, hi; } fr_dacc;
+
+FR_INLINE fr_vec fr_loadu(const float *p) { return _mm_loadu_ps(p); }
+FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm_storeu_ps(p, v); }
+FR_INLINE fr_vec fr_set1(float a) { return _mm_set1_ps(a); }
+
+#include "stack_tail.h"
+
+FR_INLINE fr_vec fr_add(fr_vec a, fr_vec b) { return _mm_add_ps(a, b); }
+FR_INLINE fr_vec fr_sub(fr_vec a, fr_vec b) { return _mm_sub_ps(a, b); }
+FR_INLINE fr_vec fr_mul(fr_vec a, fr_vec b) { return _mm_mul_ps(a, b); }
+/* No FMA here: a*b+c rounds twice (ELU's ulp bound allows for it). */
+FR_INLINE fr_vec fr_fmadd(fr_vec a, fr_vec b, fr_vec c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+
+/* Ordered comparisons: false when either side is NaN. */
+FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm_cmpgt_ps(a, b); }
+FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm_cmple_ps(a, b); }
+FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm_cmpge_ps(a, b); }
+FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm_cmpeq_ps(a, b); }
+FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return _mm_or_ps(a, b); }
+
+/* m ? a : b */
+FR_INLINE fr_vec fr_select(fr_mask m, fr_vec a, fr_vec b)
+{
+    return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+}
+/* m ? +0 : b */
+FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b) { return _mm_andnot_ps(m, b); }
+/* MAXPS/MINPS are exactly a > b ? a : b and a < b ? a : b, NaN and zeros included. */
+FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return _mm_max_ps(a, b); }
+FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return _mm_min_ps(a, b); }
+
+/* 2^k for integral k in [-126, 127]. */
+FR_INLINE fr_vec fr_pow2i(fr_vec k)
+{
+    __m128i e = _mm_add_epi32(_mm_cvtps_epi32(k), _mm_set1_epi32(127));
+    return _mm_castsi128_ps(_mm_slli_epi32(e, 23));
+}
+
+FR_INLINE fr_dacc fr_dacc_zero(void) { return (fr_dacc){_mm_setzero_pd(), _mm_setzero_pd()}; }
+FR_INLINE fr_dacc fr_dacc_add(fr_dacc acc, fr_vec v)
+{
+    acc.lo = _mm_add_pd(acc.lo, _mm_cvtps_pd(v));
+    acc.hi = _mm_add_pd(acc.hi, _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+    return acc;
+}
+FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
+{
+    _mm_storeu_pd(out, acc.lo);
+    _mm_storeu_pd(out + 2, acc.hi);
+}
+
+#endif
