@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, whatever the build, tests and benchmarks
+# need and this machine lacks. Run as root (or with sudo available).
+#   scripts/install-deps.sh            native build, tests, fastrelu-bench, oneDNN side by side
+#   scripts/install-deps.sh --aarch64  also the AArch64 cross compiler, arm64 libraries, qemu
+set -euo pipefail
+
+native=(cmake make gcc g++ pkg-config python3 python3-matplotlib
+        libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools libdnnl-dev)
+cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+       libcmocka-dev:arm64 libcpu-features-dev:arm64)
+
+want=("${native[@]}")
+if [[ "${1:-}" == "--aarch64" ]]; then
+    want+=("${cross[@]}")
+fi
+
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+if [[ "${1:-}" == "--aarch64" ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    as_root dpkg --add-architecture arm64
+fi
+export DEBIAN_FRONTEND=noninteractive
+as_root apt-get update -qq
+as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
