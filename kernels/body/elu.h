@@ -55,20 +55,23 @@ FR_INLINE fr_vec fr_elu_fwd_v(fr_vec x, fr_params p)
 }
 
 /*
- * alpha * exp(x) = alpha * (exp(r) * 2^k1) * 2^k2 with k1 = max(k, -125), so
- * exp(r) * 2^k1 is an exact normal float, the product with alpha cannot
- * overflow (it is at most alpha), and only the last step may round into the
- * subnormals. x is clamped at -174 (k >= -251): below it alpha*exp(x) is 0
- * for |alpha| < 2^100.
+ * alpha * exp(x) = ((alpha * (exp(r) * 2^k1)) * 2^k2) * 2^k3 with
+ * k1 = max(k, -125), so exp(r) * 2^k1 is an exact normal float at most 1 and
+ * the product with alpha cannot overflow; the rest of k, down to -153, is
+ * applied in two steps that each fit a normal power of two. x is clamped at
+ * -193 (k >= -278): below it |alpha| * exp(x) < 2^-150 for every finite float
+ * alpha, which rounds to 0 as the clamped value does.
  */
 FR_INLINE fr_vec fr_elu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
 {
-    fr_vec xc = fr_max_ab(fr_set1(-174.0f), x);
+    fr_vec xc = fr_max_ab(fr_set1(-193.0f), x);
     fr_vec k = fr_exp_k(xc);
     fr_vec k1 = fr_max_ab(fr_set1(-125.0f), k);
+    fr_vec rest = fr_sub(k, k1);
+    fr_vec k2 = fr_max_ab(fr_set1(-126.0f), rest);
     fr_vec er = fr_add(fr_expm1_poly(fr_exp_r(xc, k)), fr_set1(1.0f));
-    fr_vec e = fr_mul(er, fr_pow2i(k1));
-    fr_vec t = fr_mul(fr_mul(p.a, e), fr_pow2i(fr_sub(k, k1)));
+    fr_vec t = fr_mul(p.a, fr_mul(er, fr_pow2i(k1)));
+    t = fr_mul(fr_mul(t, fr_pow2i(k2)), fr_pow2i(fr_sub(rest, k2)));
     return fr_select(fr_gt(x, fr_set1(0.0f)), dy, fr_mul(dy, t));
 }
 
