@@ -19,6 +19,17 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/fastreluConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/fastreluConfigVersion.cmake
         DESTINATION ${FASTRELU_CMAKE_DIR})
 
+# The prefix is written relative to the installed .pc file itself (pkg-config
+# expands ${pcfiledir}), so the tree works wherever `cmake --install --prefix`
+# puts it, not only at the CMAKE_INSTALL_PREFIX chosen at configure time.
+if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
+  set(FASTRELU_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH FASTRELU_PC_UP "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+  string(REGEX REPLACE "/$" "" FASTRELU_PC_UP "${FASTRELU_PC_UP}")
+  set(FASTRELU_PC_PREFIX "\${pcfiledir}/${FASTRELU_PC_UP}")
+endif()
+
 # pkg-config paths come from the install directories, absolute or relative to the prefix.
 foreach(kind INCLUDEDIR LIBDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${kind}}")

@@ -194,6 +194,10 @@ static fastrelu_status fr_check_prelu_alpha(const float *alpha, size_t channels,
 static fastrelu_status fr_prelu_size(size_t outer, size_t channels, size_t inner, size_t *n)
 {
     size_t oc;
+    if (outer == 0 || channels == 0 || inner == 0) {
+        *n = 0; /* an empty tensor, whatever the other dimensions say */
+        return FASTRELU_OK;
+    }
     if (__builtin_mul_overflow(outer, channels, &oc) || __builtin_mul_overflow(oc, inner, n))
         return FASTRELU_ERR_SIZE_OVERFLOW;
     return FASTRELU_OK;

@@ -16,4 +16,7 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 
 find_program(FASTRELU_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${FASTRELU_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+# The arm64 loader and libc come from Debian's libc6:arm64 (pulled in by the arm64
+# libraries). Not -L /usr/aarch64-linux-gnu: with that sysroot, qemu-aarch64 7.2
+# hangs in pthread_create here.
+set(CMAKE_CROSSCOMPILING_EMULATOR ${FASTRELU_QEMU_AARCH64})
