@@ -1,0 +1,53 @@
+// What the benchmark files share: names, the buffers of the size being
+// measured, the memcpy baseline and the counters every benchmark reports.
+#ifndef FASTRELU_BENCH_COMMON_H
+#define FASTRELU_BENCH_COMMON_H
+
+#include <benchmark/benchmark.h>
+
+#include <cstddef>
+#include <string>
+
+#include "harness.h"
+
+namespace frb
+{
+
+// "<first>/<second>/<n>": relu_f32/avx512/1024, onednn/relu_f32/1024.
+std::string bench_name(const std::string &first, const std::string &second, size_t n);
+// "memcpy/<m>" copies m floats, a footprint of 8m bytes: the forward ops' at n = m,
+// the backward ops' at n = 2m/3.
+std::string memcpy_name(size_t footprint);
+
+// The buffers are sized once for the largest n given here.
+void reserve_buffers(size_t n);
+// The buffers set to n elements. NULL when out of memory.
+frb_data *data_for(size_t n);
+void release_buffers();
+
+// Thread CPU time: the clock behind Google Benchmark's rates.
+double thread_seconds();
+
+// Runs the benchmark loop and returns its thread CPU time, which the roofline
+// needs: its counter is a plain ratio, computed here rather than by Google
+// Benchmark, which would print it as a rate ("/s").
+template <class Body> double timed_loop(benchmark::State &st, Body body)
+{
+    double start = thread_seconds();
+    for (auto _ : st)
+        body();
+    return thread_seconds() - start;
+}
+
+// The memcpy benchmark over `footprint` bytes read plus written.
+void bench_memcpy(benchmark::State &st, size_t footprint);
+// bytes/s, elements/s and roofline for `seconds` of op on n elements.
+void report_rates(benchmark::State &st, size_t op, size_t n, double seconds);
+
+// Marks the benchmark failed; main then exits nonzero.
+void fail(benchmark::State &st, const char *why);
+int failures();
+
+} // namespace frb
+
+#endif // FASTRELU_BENCH_COMMON_H
