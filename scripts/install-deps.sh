@@ -6,7 +6,7 @@
 set -euo pipefail
 
 native=(cmake make gcc g++ pkg-config python3 python3-matplotlib
-        libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools libdnnl-dev)
+        libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools python3-scipy libdnnl-dev)
 cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64
        libcmocka-dev:arm64 libcpu-features-dev:arm64)
 
