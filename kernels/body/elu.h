@@ -67,11 +67,14 @@ FR_INLINE fr_vec fr_elu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
     fr_vec xc = fr_max_ab(fr_set1(-193.0f), x);
     fr_vec k = fr_exp_k(xc);
     fr_vec k1 = fr_max_ab(fr_set1(-125.0f), k);
-    fr_vec rest = fr_sub(k, k1);
-    fr_vec k2 = fr_max_ab(fr_set1(-126.0f), rest);
     fr_vec er = fr_add(fr_expm1_poly(fr_exp_r(xc, k)), fr_set1(1.0f));
     fr_vec t = fr_mul(p.a, fr_mul(er, fr_pow2i(k1)));
-    t = fr_mul(fr_mul(t, fr_pow2i(k2)), fr_pow2i(fr_sub(rest, k2)));
+    /* Only x below about -86.6 leaves a rest of k; skip its two steps when no lane does. */
+    if (!fr_all(fr_ge(k, fr_set1(-125.0f)))) {
+        fr_vec rest = fr_sub(k, k1);
+        fr_vec k2 = fr_max_ab(fr_set1(-126.0f), rest);
+        t = fr_mul(fr_mul(t, fr_pow2i(k2)), fr_pow2i(fr_sub(rest, k2)));
+    }
     return fr_select(fr_gt(x, fr_set1(0.0f)), dy, fr_mul(dy, t));
 }
 
