@@ -84,16 +84,39 @@ double memcpy_rate(size_t footprint)
 
 } // namespace
 
+namespace
+{
+bool wall = false;
+}
+
+void use_wall_clock() { wall = true; }
+bool wall_clock() { return wall; }
+
 double thread_seconds()
 {
     timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(wall ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 std::string bench_name(const std::string &first, const std::string &second, size_t n)
 {
     return first + "/" + second + "/" + std::to_string(n);
+}
+
+const size_t overhead_sizes[2] = {0, 16};
+
+std::string overhead_name(size_t n) { return "overhead/relu_f32/" + std::to_string(n); }
+
+void bench_overhead(benchmark::State &st, size_t n)
+{
+    float x[16], y[16];
+    for (size_t i = 0; i < 16; i++)
+        x[i] = static_cast<float>(i) - 8.0f;
+    for (auto _ : st) {
+        benchmark::DoNotOptimize(fastrelu_relu_f32(x, y, n));
+        benchmark::ClobberMemory();
+    }
 }
 
 std::string memcpy_name(size_t footprint) { return "memcpy/" + std::to_string(footprint / 8); }

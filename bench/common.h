@@ -25,8 +25,16 @@ void reserve_buffers(size_t n);
 frb_data *data_for(size_t n);
 void release_buffers();
 
-// Thread CPU time: the clock behind Google Benchmark's rates.
+// Call overhead: fastrelu_relu_f32 at these n, named overhead/relu_f32/<n>.
+extern const size_t overhead_sizes[2];
+std::string overhead_name(size_t n);
+void bench_overhead(benchmark::State &st, size_t n);
+
+// The clock behind Google Benchmark's rates: this thread's CPU time, or wall-clock
+// time once use_wall_clock() is called (calls that run on several threads).
 double thread_seconds();
+void use_wall_clock();
+bool wall_clock();
 
 // Runs the benchmark loop and returns its thread CPU time, which the roofline
 // needs: its counter is a plain ratio, computed here rather than by Google

@@ -128,7 +128,8 @@ double frb_op_bytes(size_t op, size_t n)
 {
     const frb_op *o = &frb_ops[op];
     double channel_arrays = o->ch_in + o->ch_out;
-    return (double)sizeof(float) * ((double)o->arrays * n + channel_arrays * frb_channels(n));
+    return (double)sizeof(float) *
+           ((double)o->arrays * (double)n + channel_arrays * (double)frb_channels(n));
 }
 
 size_t frb_footprint(int backward, size_t n) { return (backward ? 12 : 8) * n; }

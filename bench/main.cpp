@@ -36,10 +36,12 @@ const std::vector<size_t> default_sizes = {size_t(1) << 10, size_t(1) << 14, siz
 const char summary_min_time[] = "0.05";
 
 const char usage[] =
-    "fastrelu-bench [--summary] [--sizes=N,N,...] [--benchmark_...]\n"
+    "fastrelu-bench [--summary] [--sizes=N,N,...] [--threads=N] [--benchmark_...]\n"
     "  --summary        one table: GB/s of the ISA in use, speedup over scalar, roofline\n"
     "                   per op and size (min_time 0.05 s unless --benchmark_min_time is given)\n"
     "  --sizes=LIST     element counts, e.g. 1024,16Ki,4Mi (default 1Ki,16Ki,256Ki,4Mi,64Mi)\n"
+    "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
+    "                   memcpy and oneDNN stay on one thread)\n"
     "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n> and memcpy/<m>; every\n"
     "--benchmark_* flag below is Google Benchmark's.\n\n";
 
@@ -47,6 +49,7 @@ struct Options {
     std::vector<size_t> sizes = default_sizes;
     bool summary = false;
     std::string min_time; // the --benchmark_min_time value, if given
+    int threads = 1;
 };
 
 // "4096", "16Ki", "64Mi": a number of floats.
@@ -92,6 +95,14 @@ bool take_own_flags(std::vector<char *> &args, Options &o)
                 std::fprintf(stderr, "fastrelu-bench: bad --sizes: %s\n", arg);
                 return false;
             }
+        } else if (a.rfind("--threads=", 0) == 0) {
+            char *end = nullptr;
+            long t = std::strtol(arg + 10, &end, 10);
+            if (*end != '\0' || t < 1 || t > 1024) {
+                std::fprintf(stderr, "fastrelu-bench: bad --threads: %s\n", arg);
+                return false;
+            }
+            o.threads = static_cast<int>(t);
         } else {
             if (a.rfind("--benchmark_min_time=", 0) == 0)
                 o.min_time = a.substr(21);
@@ -168,15 +179,21 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
 {
     for (int backward = 0; backward <= 1; backward++) {
         size_t footprint = frb_footprint(backward, n);
-        if (footprints.insert(footprint).second)
-            benchmark::RegisterBenchmark(frb::memcpy_name(footprint).c_str(), frb::bench_memcpy,
-                                         footprint);
+        if (!footprints.insert(footprint).second)
+            continue;
+        auto *b = benchmark::RegisterBenchmark(frb::memcpy_name(footprint).c_str(),
+                                               frb::bench_memcpy, footprint);
+        if (frb::wall_clock())
+            b->UseRealTime();
     }
     for (size_t op = 0; op < frb_op_count(); op++) {
-        for (fastrelu_isa isa : isas)
-            benchmark::RegisterBenchmark(
+        for (fastrelu_isa isa : isas) {
+            auto *b = benchmark::RegisterBenchmark(
                 frb::bench_name(frb_op_name(op), fastrelu_isa_name(isa), n).c_str(), bench_op, op,
                 isa, n);
+            if (frb::wall_clock()) // the other threads' work is not on this thread's CPU clock
+                b->UseRealTime();
+        }
 #ifdef FASTRELU_BENCH_ONEDNN
         frb::onednn::register_benchmark(op, n); // right after, while the reference is at hand
 #endif
@@ -201,7 +218,7 @@ int main(int argc, char **argv)
         return 2;
     std::string min_time_flag = std::string("--benchmark_min_time=") + summary_min_time;
     if (o.summary && o.min_time.empty())
-        args.push_back(&min_time_flag[0]);
+        args.push_back(min_time_flag.data());
     int n_args = static_cast<int>(args.size());
     benchmark::Initialize(&n_args, args.data());
     if (benchmark::ReportUnrecognizedArguments(n_args, args.data()))
@@ -215,9 +232,15 @@ int main(int argc, char **argv)
                    ? std::vector<fastrelu_isa>{active}
                    : std::vector<fastrelu_isa>{FASTRELU_ISA_SCALAR, active};
     add_context(supported_isas(), active);
+    fastrelu_set_num_threads(o.threads);
+    if (o.threads > 1)
+        frb::use_wall_clock();
+    benchmark::AddCustomContext("fastrelu_threads", std::to_string(fastrelu_get_num_threads()));
 #ifdef FASTRELU_BENCH_ONEDNN
     frb::onednn::setup();
 #endif
+    for (size_t n : frb::overhead_sizes)
+        benchmark::RegisterBenchmark(frb::overhead_name(n).c_str(), frb::bench_overhead, n);
     std::set<size_t> footprints;
     for (size_t n : o.sizes) {
         frb::reserve_buffers(n);

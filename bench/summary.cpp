@@ -17,7 +17,7 @@ namespace
 {
 
 struct Result {
-    double bytes_per_second = 0.0, roofline = 0.0;
+    double bytes_per_second = 0.0, roofline = 0.0, ns = 0.0;
     std::string error;
 };
 
@@ -51,9 +51,10 @@ class Reporter : public benchmark::BenchmarkReporter
             bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
             if (run.run_type != Run::RT_Iteration && !median)
                 continue;
-            Result &r = results_[run.run_name.str()];
+            Result &r = results_[run.run_name.function_name]; // without /real_time
             r.bytes_per_second = counter(run, "bytes_per_second");
             r.roofline = counter(run, "roofline");
+            r.ns = run.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
             r.error = run.error_occurred ? run.error_message : "";
         }
         if (progress_)
@@ -68,6 +69,7 @@ class Reporter : public benchmark::BenchmarkReporter
         for (size_t op = 0; op < frb_op_count(); op++)
             for (size_t i = 0; i < plan_.sizes.size(); i++)
                 print_row(op, plan_.sizes[i], i == 0);
+        print_overhead();
         print_errors();
     }
 
@@ -83,11 +85,12 @@ class Reporter : public benchmark::BenchmarkReporter
         std::string isa = fastrelu_isa_name(plan_.active);
         std::printf(
             "fastrelu-bench --summary: libfastrelu %s on %s\n"
-            "ISA in use %s, one thread, each benchmark run for at least %s s.\n"
+            "ISA in use %s, %d thread%s (memcpy and oneDNN: one), each benchmark run for at least "
+            "%s s.\n"
             "GB/s: 10^9 bytes read + written per second. x scalar: %s over the scalar ISA.\n"
             "roofline: GB/s over memcpy's GB/s on the same footprint, in this run.\n\n",
-            fastrelu_version(), plan_.cpu.c_str(), isa.c_str(), plan_.min_time.c_str(),
-            isa.c_str());
+            fastrelu_version(), plan_.cpu.c_str(), isa.c_str(), fastrelu_get_num_threads(),
+            fastrelu_get_num_threads() == 1 ? "" : "s", plan_.min_time.c_str(), isa.c_str());
         std::string gbs = isa + " GB/s";
         std::printf("%-23s %6s %12s %9s %9s", "op", "n", gbs.c_str(), "x scalar", "roofline");
         if (plan_.onednn)
@@ -122,6 +125,18 @@ class Reporter : public benchmark::BenchmarkReporter
                         suffix);
         else
             std::printf(" %*s", width, "-");
+    }
+
+    // What a call costs besides its elements: argument checks and dispatch.
+    void print_overhead() const
+    {
+        std::printf("\ncall overhead (fastrelu_relu_f32, ISA in use, ns per call):");
+        for (size_t n : frb::overhead_sizes) {
+            const Result *r = find(frb::overhead_name(n));
+            std::printf("  n = %zu:", n);
+            print_cell(6, r, r ? r->ns : 0.0, 1);
+        }
+        std::printf("\n");
     }
 
     void print_errors() const

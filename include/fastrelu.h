@@ -64,6 +64,18 @@ FASTRELU_API const char *fastrelu_status_string(fastrelu_status status);
 /* "MAJOR.MINOR.PATCH" of the library actually loaded. */
 FASTRELU_API const char *fastrelu_version(void);
 
+/* ---- threads ------------------------------------------------------------- */
+
+/*
+ * The most threads one call may use (process-wide; default 1). Calls large
+ * enough to gain split their arrays into cache-line-aligned chunks, run on
+ * OpenMP's thread pool; results are bit-identical to one thread's (PReLU's
+ * dalpha stays within its documented bound). FASTRELU_ERR_INVALID_ARGUMENT
+ * when n < 1; a build without OpenMP accepts any n >= 1 and uses one thread.
+ */
+FASTRELU_API fastrelu_status fastrelu_set_num_threads(int n);
+FASTRELU_API int fastrelu_get_num_threads(void);
+
 /* ---- ReLU: y = (x < 0) ? +0 : x;  dx = (x <= 0) ? +0 : dy ---------------- */
 
 FASTRELU_API fastrelu_status fastrelu_relu_f32(const float *x, float *y, size_t n);

@@ -96,4 +96,4 @@ static void fr_f32_clip_bwd__scalar(const float *dy, const float *x, float *dx, 
         dx[i] = (x[i] <= lo || x[i] >= hi) ? 0.0f : dy[i];
 }
 
-FR_DEFINE_TABLE(FASTRELU_ISA_SCALAR);
+FR_DEFINE_TABLE_SOLO(FASTRELU_ISA_SCALAR);

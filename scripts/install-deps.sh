@@ -3,17 +3,25 @@
 # need and this machine lacks. Run as root (or with sudo available).
 #   scripts/install-deps.sh            native build, tests, fastrelu-bench, oneDNN side by side
 #   scripts/install-deps.sh --aarch64  also the AArch64 cross compiler, arm64 libraries, qemu
+#   scripts/install-deps.sh --checks   also the hardening tools: clang with libFuzzer,
+#                                      ThreadSanitizer and libomp (Archer), clang-tidy,
+#                                      cppcheck, valgrind, libabigail
 set -euo pipefail
 
 native=(cmake make gcc g++ pkg-config python3 python3-matplotlib
         libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools python3-scipy libdnnl-dev)
-cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64
+cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64 libgomp1:arm64
        libcmocka-dev:arm64 libcpu-features-dev:arm64)
+checks=(clang libclang-rt-14-dev libomp-14-dev clang-tidy cppcheck valgrind abigail-tools)
 
 want=("${native[@]}")
-if [[ "${1:-}" == "--aarch64" ]]; then
-    want+=("${cross[@]}")
-fi
+for arg in "$@"; do
+    case "$arg" in
+        --aarch64) want+=("${cross[@]}") ;;
+        --checks) want+=("${checks[@]}") ;;
+        *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
 
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 
@@ -24,7 +32,7 @@ done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "install-deps: installing ${missing[*]}"
-if [[ "${1:-}" == "--aarch64" ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [[ " $* " == *" --aarch64 "* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
     as_root dpkg --add-architecture arm64
 fi
 export DEBIAN_FRONTEND=noninteractive

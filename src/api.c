@@ -1,6 +1,8 @@
 /*
- * The public entry points: check the arguments, then make one indirect call
- * through the active table. Nothing is written unless every check passes.
+ * The public entry points: check the arguments, then call the active table's
+ * kernel (src/parallel.h: through its streaming twin for arrays larger than the
+ * caches, and split across threads when that pays). Nothing is written unless
+ * every check passes.
  *
  * Order of the checks: n == 0 (nothing to do), NULL arrays, sizes that do not
  * fit in the address space, invalid scalars, overlapping arrays.
@@ -9,6 +11,7 @@
 #include <stdint.h>
 
 #include "dispatch.h"
+#include "parallel.h"
 
 #define FR_TRY(expr)                                                                   \
     do {                                                                               \
@@ -57,8 +60,9 @@ static fastrelu_status fr_check_present(const fr_arrays *a, size_t n)
 static int fr_apart(const float *p, size_t np, const float *q, size_t nq)
 {
     uintptr_t plo, phi, qlo, qhi;
-    fr_span(p, np, &plo, &phi);
-    fr_span(q, nq, &qlo, &qhi);
+    /* A span past the address space leaves its end unset: call it overlapping. */
+    if (!fr_span(p, np, &plo, &phi) || !fr_span(q, nq, &qlo, &qhi))
+        return 0;
     return phi <= qlo || qhi <= plo;
 }
 
@@ -101,7 +105,7 @@ fastrelu_status fastrelu_relu_f32(const float *x, float *y, size_t n)
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_UNARY_ARRAYS(x, y), n, FASTRELU_OK));
-    fr_active()->relu_fwd(x, y, n);
+    FR_RUN(n, 2, y, relu_fwd, x + i, y + i, m);
     return FASTRELU_OK;
 }
 
@@ -110,7 +114,7 @@ fastrelu_status fastrelu_relu_backward_f32(const float *dy, const float *x, floa
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_BINARY_ARRAYS(dy, x, dx), n, FASTRELU_OK));
-    fr_active()->relu_bwd(dy, x, dx, n);
+    FR_RUN(n, 3, dx, relu_bwd, dy + i, x + i, dx + i, m);
     return FASTRELU_OK;
 }
 
@@ -119,7 +123,7 @@ fastrelu_status fastrelu_leaky_relu_f32(const float *x, float *y, size_t n, floa
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_UNARY_ARRAYS(x, y), n, fr_check_finite(alpha)));
-    fr_active()->leaky_relu_fwd(x, y, n, alpha);
+    FR_RUN(n, 2, y, leaky_relu_fwd, x + i, y + i, m, alpha);
     return FASTRELU_OK;
 }
 
@@ -129,7 +133,7 @@ fastrelu_status fastrelu_leaky_relu_backward_f32(const float *dy, const float *x
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_BINARY_ARRAYS(dy, x, dx), n, fr_check_finite(alpha)));
-    fr_active()->leaky_relu_bwd(dy, x, dx, n, alpha);
+    FR_RUN(n, 3, dx, leaky_relu_bwd, dy + i, x + i, dx + i, m, alpha);
     return FASTRELU_OK;
 }
 
@@ -138,7 +142,7 @@ fastrelu_status fastrelu_elu_f32(const float *x, float *y, size_t n, float alpha
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_UNARY_ARRAYS(x, y), n, fr_check_finite(alpha)));
-    fr_active()->elu_fwd(x, y, n, alpha);
+    FR_RUN(n, 2, y, elu_fwd, x + i, y + i, m, alpha);
     return FASTRELU_OK;
 }
 
@@ -148,7 +152,7 @@ fastrelu_status fastrelu_elu_backward_f32(const float *dy, const float *x, float
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_BINARY_ARRAYS(dy, x, dx), n, fr_check_finite(alpha)));
-    fr_active()->elu_bwd(dy, x, dx, n, alpha);
+    FR_RUN(n, 3, dx, elu_bwd, dy + i, x + i, dx + i, m, alpha);
     return FASTRELU_OK;
 }
 
@@ -157,7 +161,7 @@ fastrelu_status fastrelu_clip_f32(const float *x, float *y, size_t n, float lo, 
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_UNARY_ARRAYS(x, y), n, fr_check_bounds(lo, hi)));
-    fr_active()->clip_fwd(x, y, n, lo, hi);
+    FR_RUN(n, 2, y, clip_fwd, x + i, y + i, m, lo, hi);
     return FASTRELU_OK;
 }
 
@@ -167,7 +171,7 @@ fastrelu_status fastrelu_clip_backward_f32(const float *dy, const float *x, floa
     if (n == 0)
         return FASTRELU_OK;
     FR_TRY(fr_check(FR_BINARY_ARRAYS(dy, x, dx), n, fr_check_bounds(lo, hi)));
-    fr_active()->clip_bwd(dy, x, dx, n, lo, hi);
+    FR_RUN(n, 3, dx, clip_bwd, dy + i, x + i, dx + i, m, lo, hi);
     return FASTRELU_OK;
 }
 
@@ -210,11 +214,13 @@ fastrelu_status fastrelu_prelu_f32(const float *x, const float *alpha, float *y,
     FR_TRY(fr_prelu_size(outer, channels, inner, &n));
     if (n == 0)
         return FASTRELU_OK;
+    if (!alpha) /* NULL arrays come before sizes, alpha included */
+        return FASTRELU_ERR_NULL_POINTER;
     fr_arrays a = FR_UNARY_ARRAYS(x, y);
     FR_TRY(fr_check_present(&a, n));
     FR_TRY(fr_check_prelu_alpha(alpha, channels, (const float *const[]){y}, (size_t[]){n}, 1));
     FR_TRY(fr_check_overlap(&a, n));
-    fr_active()->prelu_fwd(x, alpha, y, outer, channels, inner);
+    fr_run_prelu_fwd(x, alpha, y, outer, channels, inner);
     return FASTRELU_OK;
 }
 
@@ -226,7 +232,7 @@ fastrelu_status fastrelu_prelu_backward_f32(const float *dy, const float *x, con
     FR_TRY(fr_prelu_size(outer, channels, inner, &n));
     if (n == 0)
         return FASTRELU_OK;
-    if (!dx && !dalpha)
+    if ((!dx && !dalpha) || !alpha)
         return FASTRELU_ERR_NULL_POINTER;
     fr_arrays a = {{dy, x}, 2, {dx}, dx ? 1 : 0};
     FR_TRY(fr_check_present(&a, n));
@@ -240,7 +246,7 @@ fastrelu_status fastrelu_prelu_backward_f32(const float *dy, const float *x, con
     if (dalpha && !(fr_apart(dalpha, channels, dy, n) && fr_apart(dalpha, channels, x, n) &&
                     (!dx || fr_apart(dalpha, channels, dx, n))))
         return FASTRELU_ERR_OVERLAP;
-    fr_active()->prelu_bwd(dy, x, alpha, dx, dalpha, outer, channels, inner);
+    fr_run_prelu_bwd(dy, x, alpha, dx, dalpha, outer, channels, inner);
     return FASTRELU_OK;
 }
 

@@ -4,13 +4,13 @@
  * cost one atomic load and one indirect call.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
 
 typedef struct fr_isa_desc {
-    fastrelu_isa isa;
     const char *name;
     const fr_kernels *table; /* NULL when this build has no kernels for it */
     int (*runs_on)(fr_cpu cpu);
@@ -18,10 +18,13 @@ typedef struct fr_isa_desc {
 
 static int fr_any(fr_cpu cpu) { return (void)cpu, 1; }
 static int fr_has_sse2(fr_cpu cpu) { return cpu.sse2; }
-static int fr_has_avx2(fr_cpu cpu) { return cpu.avx2 && cpu.fma; }
+/* An ISA's instructions are usable only where the OS saves the registers they write. */
+static int fr_has_avx2(fr_cpu cpu) { return cpu.avx2 && cpu.fma && cpu.os_ymm; }
+/* The avx512 kernels are compiled with -mavx2 -mfma as well, so they need what avx2 needs. */
 static int fr_has_avx512(fr_cpu cpu)
 {
-    return cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl;
+    return fr_has_avx2(cpu) && cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl &&
+           cpu.os_zmm;
 }
 static int fr_has_neon(fr_cpu cpu) { return cpu.neon; }
 
@@ -48,11 +51,11 @@ static int fr_has_neon(fr_cpu cpu) { return cpu.neon; }
 
 /* Indexed by fastrelu_isa; the ladder of each architecture runs through it by rank. */
 static const fr_isa_desc fr_isas[] = {
-    {FASTRELU_ISA_SCALAR, "scalar", &fr_kernels_scalar, fr_any},
-    {FASTRELU_ISA_SSE2, "sse2", FR_SSE2_TABLE, fr_has_sse2},
-    {FASTRELU_ISA_AVX2, "avx2", FR_AVX2_TABLE, fr_has_avx2},
-    {FASTRELU_ISA_AVX512, "avx512", FR_AVX512_TABLE, fr_has_avx512},
-    {FASTRELU_ISA_NEON, "neon", FR_NEON_TABLE, fr_has_neon},
+    [FASTRELU_ISA_SCALAR] = {"scalar", &fr_kernels_scalar, fr_any},
+    [FASTRELU_ISA_SSE2] = {"sse2", FR_SSE2_TABLE, fr_has_sse2},
+    [FASTRELU_ISA_AVX2] = {"avx2", FR_AVX2_TABLE, fr_has_avx2},
+    [FASTRELU_ISA_AVX512] = {"avx512", FR_AVX512_TABLE, fr_has_avx512},
+    [FASTRELU_ISA_NEON] = {"neon", FR_NEON_TABLE, fr_has_neon},
 };
 #define FR_NUM_ISAS (sizeof fr_isas / sizeof fr_isas[0])
 
@@ -95,10 +98,22 @@ const fr_kernels *fr_select(fr_cpu cpu, const char *cap)
 }
 
 static fr_cpu fr_this_cpu;
+size_t fr_stream_bytes = SIZE_MAX; /* set before the first table is published */
+
+/*
+ * Arrays that outgrow the largest cache gain from bypassing it: the output
+ * would be evicted before anyone reads it. At 3/4 of that cache the inputs
+ * and outputs already crowd out everything else (docs/performance.md).
+ */
+static size_t fr_stream_threshold(size_t cache_bytes)
+{
+    return cache_bytes ? cache_bytes / 4 * 3 : SIZE_MAX;
+}
 
 static void fr_init(void)
 {
     fr_this_cpu = fr_cpu_detect();
+    fr_stream_bytes = fr_stream_threshold(fr_cache_bytes());
     atomic_store_explicit(&fr_active_table, fr_select(fr_this_cpu, getenv("FASTRELU_ISA")),
                           memory_order_release);
 }
@@ -115,6 +130,7 @@ const fr_kernels *fr_active_slow(void)
     fr_ensure_init();
     return atomic_load_explicit(&fr_active_table, memory_order_acquire);
 }
+
 
 fr_cpu fr_cpu_get(void)
 {

@@ -8,19 +8,31 @@
 
 /* ---- CPU features and selection (src/cpu.c, src/dispatch.c) ------------- */
 
-/* What this CPU and OS can run; a plain struct so tests can invent CPUs. */
+/*
+ * What this CPU and OS can run; a plain struct so tests can invent CPUs.
+ * The instruction bits say what the CPU implements; os_ymm and os_zmm say
+ * whether the OS saves the registers those instructions use (XCR0). An ISA
+ * needs both, so dispatch states the OS rule itself rather than relying on
+ * cpu_features having masked the instruction bits already.
+ */
 typedef struct fr_cpu {
     unsigned sse2 : 1;
-    unsigned avx2 : 1;      /* AVX2 with OS support for the YMM state */
+    unsigned avx2 : 1;
     unsigned fma : 1;
-    unsigned avx512f : 1;   /* with OS support for the ZMM and opmask state */
+    unsigned avx512f : 1;
     unsigned avx512bw : 1;
     unsigned avx512dq : 1;
     unsigned avx512vl : 1;
     unsigned neon : 1;
+    unsigned os_ymm : 1; /* XCR0 bits 1, 2: SSE and AVX (upper YMM) state */
+    unsigned os_zmm : 1; /* XCR0 bits 5, 6, 7: opmask, ZMM0-15 upper halves, ZMM16-31 */
 } fr_cpu;
 
 fr_cpu fr_cpu_detect(void);
+/* The largest data cache, in bytes (0 when unknown). */
+size_t fr_cache_bytes(void);
+/* Calls whose arrays span at least this many bytes use the streaming twin tables. */
+extern size_t fr_stream_bytes;
 
 /* The table to use on cpu, capped at the ISA named by cap (NULL or unknown: no cap). */
 const fr_kernels *fr_select(fr_cpu cpu, const char *cap);
@@ -42,5 +54,8 @@ static inline const fr_kernels *fr_active(void)
     const fr_kernels *t = atomic_load_explicit(&fr_active_table, memory_order_acquire);
     return __builtin_expect(t != NULL, 1) ? t : fr_active_slow();
 }
+
+/* Valid once fr_active() has returned: the first table is published after it is set. */
+static inline size_t fr_stream_min_bytes(void) { return fr_stream_bytes; }
 
 #endif /* FASTRELU_DISPATCH_H */

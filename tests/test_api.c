@@ -200,6 +200,20 @@ static void expect_ok(const op *o, const call *c, const char *what)
             fail_msg("%s, %s: wrote outside its outputs at arena[%zu]", o->name, what, j);
 }
 
+/* Tests that switch ISA leave the process on the one they found. */
+static int save_isa(void **state)
+{
+    static fastrelu_isa saved;
+    saved = fastrelu_get_isa();
+    *state = &saved;
+    return 0;
+}
+
+static int restore_isa(void **state)
+{
+    return fastrelu_set_isa(*(fastrelu_isa *)*state) == FASTRELU_OK ? 0 : -1;
+}
+
 /* ---- n == 0 ----------------------------------------------------------------- */
 
 static void test_zero_length_accepts_null(void **state)
@@ -399,7 +413,8 @@ static void test_overlap_rejected(void **state)
 static void test_alpha_must_be_finite(void **state)
 {
     (void)state;
-    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY};
+    const float snan = fr_from_bits(0x7fa00000u); /* signalling: isfinite() must not trap on it */
+    const float bad[] = {NAN, -NAN, snan, INFINITY, -INFINITY};
     const float good[] = {0.0f, -0.0f, -1.0f, FLT_TRUE_MIN, FLT_MAX, -FLT_MAX, 0.01f};
     const layout l = default_layout();
     for (size_t i = 0; i < NUM_OPS; i++) {
@@ -427,9 +442,12 @@ static void test_clip_bounds(void **state)
 {
     (void)state;
     const bounds bad[] = {
-        {NAN, 1.0f},         {0.0f, NAN},           {NAN, NAN},           {-INFINITY, 1.0f},
-        {0.0f, INFINITY},    {-INFINITY, INFINITY}, {INFINITY, INFINITY}, {2.0f, 1.0f},
-        {1.0f, 0.99999994f}, {FLT_MAX, -FLT_MAX},
+        {NAN, 1.0f},          {0.0f, NAN},
+        {NAN, NAN},           {-INFINITY, 1.0f},
+        {0.0f, INFINITY},     {-INFINITY, INFINITY},
+        {INFINITY, INFINITY}, {2.0f, 1.0f},
+        {1.0f, 0.99999994f},  {FLT_MAX, -FLT_MAX},
+        {-NAN, 1.0f},         {0.0f, fr_from_bits(0x7fa00000u)}, /* signalling NaN */
     };
     /* lo == hi is valid, and so is (+0, -0): IEEE says they are equal. */
     const bounds good[] = {{0.0f, 6.0f},  {1.0f, 1.0f},  {-FLT_MAX, FLT_MAX},
@@ -472,7 +490,7 @@ static void test_clip_equal_bounds_values(void **state)
 static void test_prelu_alpha_must_be_finite(void **state)
 {
     (void)state;
-    const float bad[] = {NAN, INFINITY, -INFINITY};
+    const float bad[] = {NAN, -NAN, fr_from_bits(0x7fa00000u), INFINITY, -INFINITY};
     const layout l = default_layout();
     for (size_t i = 0; i < NUM_OPS; i++) {
         const op *o = &ops[i];
@@ -484,6 +502,158 @@ static void test_prelu_alpha_must_be_finite(void **state)
                 arena[l.in[o->alpha_in] + (ptrdiff_t)ch] = bad[b];
                 expect_rejected(o, &c, FASTRELU_ERR_INVALID_ARGUMENT, "non-finite alpha[c]");
             }
+    }
+}
+
+/* ---- edge values of valid scalars, on every ISA ------------------------------ */
+
+/* The rules of docs/semantics.md, written out again rather than taken from the reference. */
+static float clip_rule(float x, float lo, float hi) { return x < lo ? lo : x > hi ? hi : x; }
+static float clip_grad_rule(float dy, float x, float lo, float hi)
+{
+    return x <= lo || x >= hi ? 0.0f : dy;
+}
+static float leaky_rule(float x, float alpha) { return x > 0.0f ? x : x * alpha; }
+static float leaky_grad_rule(float dy, float x, float alpha) { return x > 0.0f ? dy : dy * alpha; }
+
+#define ULP_BOUND(op, dir, sig, ulp) ulp_##op##_##dir = (ulp),
+enum { FR_KERNEL_LIST(ULP_BOUND) };
+#undef ULP_BOUND
+
+/* 17 x values and 11 dy values, coprime: EN elements meet every pair, in a body and a tail. */
+static const float edge_x[] = {-3.0f,        -0.5f,         -0.75f,   -0.0f, 0.0f,     0.5f,
+                               2.0f,         -INFINITY,     INFINITY, NAN,   -FLT_MAX, 1.5f,
+                               FLT_TRUE_MIN, -FLT_TRUE_MIN, -FLT_MIN, -1.5f, 6.0f};
+static const float edge_dy[] = {1.0f,  -1.0f, 0.5f, -0.0f,   0.0f,         INFINITY,
+                                -2.0f, 3.0f,  NAN,  FLT_MAX, -FLT_TRUE_MIN};
+enum { NX = sizeof edge_x / sizeof edge_x[0], NDY = sizeof edge_dy / sizeof edge_dy[0] };
+enum { EN = NX * NDY };
+
+static float ex_in[EN], edy_in[EN], e_out[EN], e_ref[EN];
+
+static void fill_edges(void)
+{
+    for (size_t i = 0; i < EN; i++) {
+        ex_in[i] = edge_x[i % NX];
+        edy_in[i] = edge_dy[i % NDY];
+    }
+}
+
+/* got[i] has the bits of want (any NaN for a NaN); what names the op and scalars. */
+static void expect_bits(const float *got, const float *want, size_t n, const char *what)
+{
+    size_t bad = fr_first_mismatch(got, want, n);
+    if (bad != n)
+        fail_msg("%s on %s: x = %a, dy = %a gives %a, want %a", what,
+                 fastrelu_isa_name(fastrelu_get_isa()), (double)ex_in[bad], (double)edy_in[bad],
+                 (double)got[bad], (double)want[bad]);
+}
+
+static void check_clip_equal_bounds(float lo, float hi)
+{
+    char what[96];
+    snprintf(what, sizeof what, "clip(lo = %a, hi = %a)", (double)lo, (double)hi);
+    assert_int_equal(fastrelu_clip_f32(ex_in, e_out, EN, lo, hi), FASTRELU_OK);
+    for (size_t i = 0; i < EN; i++)
+        e_ref[i] = clip_rule(ex_in[i], lo, hi);
+    expect_bits(e_out, e_ref, EN, what);
+    assert_int_equal(fastrelu_clip_backward_f32(edy_in, ex_in, e_out, EN, lo, hi), FASTRELU_OK);
+    for (size_t i = 0; i < EN; i++)
+        e_ref[i] = clip_grad_rule(edy_in[i], ex_in[i], lo, hi);
+    expect_bits(e_out, e_ref, EN, what);
+}
+
+/*
+ * lo == hi: forward gives lo for every number except a zero x between zero
+ * bounds, which keeps its own sign (neither comparison holds); NaN passes.
+ * Backward gives +0 except for NaN x, whose comparisons fail: dy.
+ */
+static void test_clip_equal_bounds_every_isa(void **state)
+{
+    (void)state;
+    const bounds equal[] = {
+        {0.0f, 0.0f}, {-0.0f, -0.0f},       {0.0f, -0.0f},      {-0.0f, 0.0f},
+        {1.5f, 1.5f}, {-FLT_MAX, -FLT_MAX}, {FLT_MAX, FLT_MAX}, {FLT_TRUE_MIN, FLT_TRUE_MIN}};
+    fill_edges();
+    for (int isa = 0; isa < FR_TEST_NUM_ISAS; isa++) {
+        if (fastrelu_set_isa((fastrelu_isa)isa) != FASTRELU_OK)
+            continue;
+        for (size_t b = 0; b < sizeof equal / sizeof equal[0]; b++)
+            check_clip_equal_bounds(equal[b].lo, equal[b].hi);
+    }
+}
+
+/* ±0 and subnormal alphas, both signs; the largest subnormal too. */
+static const float edge_alpha[] = {
+    0.0f, -0.0f, FLT_TRUE_MIN, -FLT_TRUE_MIN, -3 * FLT_TRUE_MIN, 0x1p-130f, 0x1.fffffcp-127f};
+enum { NA = sizeof edge_alpha / sizeof edge_alpha[0] };
+
+static void check_leaky_alpha(float alpha)
+{
+    char what[64];
+    snprintf(what, sizeof what, "leaky_relu(alpha = %a)", (double)alpha);
+    assert_int_equal(fastrelu_leaky_relu_f32(ex_in, e_out, EN, alpha), FASTRELU_OK);
+    for (size_t i = 0; i < EN; i++)
+        e_ref[i] = leaky_rule(ex_in[i], alpha);
+    expect_bits(e_out, e_ref, EN, what);
+    assert_int_equal(fastrelu_leaky_relu_backward_f32(edy_in, ex_in, e_out, EN, alpha),
+                     FASTRELU_OK);
+    for (size_t i = 0; i < EN; i++)
+        e_ref[i] = leaky_grad_rule(edy_in[i], ex_in[i], alpha);
+    expect_bits(e_out, e_ref, EN, what);
+}
+
+/* ELU is held to its ulp bounds against the reference (exact for x = ±0, ±inf, NaN). */
+static void check_elu_alpha(float alpha)
+{
+    assert_int_equal(fastrelu_elu_f32(ex_in, e_out, EN, alpha), FASTRELU_OK);
+    fr_kernels_scalar.elu_fwd(ex_in, e_ref, EN, alpha);
+    for (size_t i = 0; i < EN; i++)
+        if (!fr_elu_fwd_ok(e_ref[i], e_out[i], ex_in[i], ulp_elu_fwd))
+            fail_msg("elu(alpha = %a) on %s: x = %a gives %a, reference %a", (double)alpha,
+                     fastrelu_isa_name(fastrelu_get_isa()), (double)ex_in[i], (double)e_out[i],
+                     (double)e_ref[i]);
+    assert_int_equal(fastrelu_elu_backward_f32(edy_in, ex_in, e_out, EN, alpha), FASTRELU_OK);
+    fr_kernels_scalar.elu_bwd(edy_in, ex_in, e_ref, EN, alpha);
+    for (size_t i = 0; i < EN; i++)
+        if (!fr_elu_bwd_ok(e_ref[i], e_out[i], edy_in[i], ex_in[i], alpha, ulp_elu_bwd))
+            fail_msg("elu_backward(alpha = %a) on %s: x = %a, dy = %a gives %a, reference %a",
+                     (double)alpha, fastrelu_isa_name(fastrelu_get_isa()), (double)ex_in[i],
+                     (double)edy_in[i], (double)e_out[i], (double)e_ref[i]);
+}
+
+/* PReLU with one edge alpha per channel: element (o, c, i) uses edge_alpha[c]. */
+enum { P_OUTER = 2, P_INNER = 13, PN = P_OUTER * NA * P_INNER };
+
+static void check_prelu_alphas(void)
+{
+    assert_int_equal(fastrelu_prelu_f32(ex_in, edge_alpha, e_out, P_OUTER, NA, P_INNER),
+                     FASTRELU_OK);
+    for (size_t i = 0; i < PN; i++)
+        e_ref[i] = leaky_rule(ex_in[i], edge_alpha[i / P_INNER % NA]);
+    expect_bits(e_out, e_ref, PN, "prelu with edge alphas");
+    assert_int_equal(
+        fastrelu_prelu_backward_f32(edy_in, ex_in, edge_alpha, e_out, NULL, P_OUTER, NA, P_INNER),
+        FASTRELU_OK);
+    for (size_t i = 0; i < PN; i++)
+        e_ref[i] = leaky_grad_rule(edy_in[i], ex_in[i], edge_alpha[i / P_INNER % NA]);
+    expect_bits(e_out, e_ref, PN, "prelu_backward with edge alphas");
+}
+
+/* Valid alphas at the edges: the exact IEEE products, signs of zero included. */
+static void test_alpha_zero_and_subnormal_every_isa(void **state)
+{
+    (void)state;
+    _Static_assert((int)PN <= (int)EN, "prelu uses a prefix of the edge inputs");
+    fill_edges();
+    for (int isa = 0; isa < FR_TEST_NUM_ISAS; isa++) {
+        if (fastrelu_set_isa((fastrelu_isa)isa) != FASTRELU_OK)
+            continue;
+        for (size_t a = 0; a < NA; a++) {
+            check_leaky_alpha(edge_alpha[a]);
+            check_elu_alpha(edge_alpha[a]);
+        }
+        check_prelu_alphas();
     }
 }
 
@@ -501,8 +671,8 @@ static void set_length(const op *o, call *c, size_t outer, size_t channels, size
 static void test_length_overflows_address_space(void **state)
 {
     (void)state;
-    /* Never dereferenced: the byte size alone overflows. */
-    const size_t lens[] = {SIZE_MAX, SIZE_MAX / 2, SIZE_MAX / 4 + 1};
+    /* Never dereferenced: the byte size overflows, or (SIZE_MAX / 4) the end address. */
+    const size_t lens[] = {SIZE_MAX, SIZE_MAX / 2, SIZE_MAX / 4 + 1, SIZE_MAX / 4};
     const layout l = default_layout();
     for (size_t i = 0; i < NUM_OPS; i++) {
         const op *o = &ops[i];
@@ -525,9 +695,20 @@ static void test_prelu_shape_product_overflows(void **state)
     (void)state;
     const size_t third = (size_t)1 << (sizeof(size_t) * CHAR_BIT / 3 + 1);
     const size_t half = (size_t)1 << (sizeof(size_t) * CHAR_BIT / 2);
+    const size_t quarter = SIZE_MAX / 4 + 1; /* the fewest floats whose bytes overflow */
     const size_t shapes[][3] = {
-        {SIZE_MAX, 2, 1}, {2, SIZE_MAX, 1}, {1, 2, SIZE_MAX},      {SIZE_MAX, SIZE_MAX, 1},
-        {half, half, 1},  {1, half, half},  {third, third, third}, {3, SIZE_MAX / 2, 2},
+        {SIZE_MAX, 2, 1},
+        {2, SIZE_MAX, 1},
+        {1, 2, SIZE_MAX},
+        {SIZE_MAX, SIZE_MAX, 1},
+        {half, half, 1},
+        {1, half, half},
+        {third, third, third},
+        {3, SIZE_MAX / 2, 2},
+        /* The product fits; its byte size does not, or (the last) its end address. */
+        {2, quarter / 2, 1},
+        {quarter / 4, 2, 2},
+        {1, 3, SIZE_MAX / 12},
     };
     const layout l = default_layout();
     for (size_t i = 0; i < NUM_OPS; i++) {
@@ -560,6 +741,44 @@ static void test_pointer_range_wraps(void **state)
             call c = make_call(o, &l);
             c.out[k] = wrapping_pointer();
             expect_rejected(o, &c, FASTRELU_ERR_SIZE_OVERFLOW, "output range wraps");
+        }
+    }
+}
+
+/* An address `below` bytes under the top of the address space. */
+static uintptr_t top_minus(size_t below) { return (uintptr_t)0 - below; }
+
+/* Array a of c starts at addr, where its end address cannot exist. Never read. */
+static void expect_wraps_at(const op *o, call c, int a, uintptr_t addr, const char *what)
+{
+    if (length(o, &c, a) * sizeof(float) <= UINTPTR_MAX - addr)
+        fail_msg("%s, %s: array %d would not wrap (a bug in this test)", o->name, what, a);
+    if (a < MAX_IN)
+        c.in[a] = (const float *)addr;
+    else
+        c.out[a - MAX_IN] = (float *)addr;
+    expect_rejected(o, &c, FASTRELU_ERR_SIZE_OVERFLOW, what);
+}
+
+/* Every array at the very top: its end address would be 2^N, or past it. */
+static void test_pointer_range_reaches_top(void **state)
+{
+    (void)state;
+    const layout l = default_layout();
+    for (size_t i = 0; i < NUM_OPS; i++) {
+        const op *o = &ops[i];
+        for (int a = 0; a < MAX_IN + o->n_out; a++) {
+            if (a >= o->n_in && a < MAX_IN)
+                continue;
+            call c = make_call(o, &l);
+            const size_t bytes = length(o, &c, a) * sizeof(float);
+            expect_wraps_at(o, c, a, top_minus(bytes), "array ends exactly at the top");
+            expect_wraps_at(o, c, a, top_minus(bytes - sizeof(float)), "one float past the top");
+            /* 32 floats starting 68 bytes below the top (prelu: the data arrays). */
+            c.n = c.outer = 32;
+            c.channels = c.inner = 1;
+            if (length(o, &c, a) == 32)
+                expect_wraps_at(o, c, a, (UINTPTR_MAX - 64) & ~(uintptr_t)3, "n = 32 near the top");
         }
     }
 }
@@ -756,9 +975,13 @@ int main(void)
         cmocka_unit_test(test_clip_bounds),
         cmocka_unit_test(test_clip_equal_bounds_values),
         cmocka_unit_test(test_prelu_alpha_must_be_finite),
+        cmocka_unit_test_setup_teardown(test_clip_equal_bounds_every_isa, save_isa, restore_isa),
+        cmocka_unit_test_setup_teardown(test_alpha_zero_and_subnormal_every_isa, save_isa,
+                                        restore_isa),
         cmocka_unit_test(test_length_overflows_address_space),
         cmocka_unit_test(test_prelu_shape_product_overflows),
         cmocka_unit_test(test_pointer_range_wraps),
+        cmocka_unit_test(test_pointer_range_reaches_top),
         cmocka_unit_test(test_check_order),
         cmocka_unit_test(test_status_strings),
         cmocka_unit_test(test_isa_names),

@@ -103,11 +103,12 @@ typedef struct fr_target {
     unsigned ulp;
     size_t slot; /* offsetof(fr_kernels, <op>_<dir>) */
     int isa;
+    int stream; /* the table's streaming twin (non-temporal stores) */
 } fr_target;
 
 // clang-format off
 #define FR_TARGET(op, dir, sig, ulp, isa) \
-    {#op "_" #dir, FR_SIG_##sig, ulp, offsetof(fr_kernels, op##_##dir), isa}
+    {#op "_" #dir, FR_SIG_##sig, ulp, offsetof(fr_kernels, op##_##dir), isa, 0}
 #define FR_DEFINE_TARGETS(op, dir, sig, ulp)                   \
     static fr_target fr_t_##op##_##dir[FR_TEST_NUM_ISAS] = {   \
         FR_TARGET(op, dir, sig, ulp, FASTRELU_ISA_SCALAR),     \
@@ -136,7 +137,12 @@ FR_DEFINE_SLOT_READER(binary_ab)
 FR_DEFINE_SLOT_READER(prelu_fwd)
 FR_DEFINE_SLOT_READER(prelu_bwd)
 
-static const char *fr_isa_of(const fr_target *k) { return fr_test_isa_name(k->isa); }
+static const char *fr_isa_of(const fr_target *k)
+{
+    static char name[32];
+    snprintf(name, sizeof name, "%s%s", fr_test_isa_name(k->isa), k->stream ? " (streaming)" : "");
+    return name;
+}
 
 static int fr_is_binary(fr_sig s)
 {
@@ -796,11 +802,8 @@ static void fr_check_prelu_bwd(const fr_target *k, const fr_kernels *t)
 
 /* ---- the cmocka tests --------------------------------------------------- */
 
-static void fr_test_kernel(void **state)
+static void fr_check_table(const fr_target *k, const fr_kernels *t)
 {
-    const fr_target *k = *state;
-    const fr_kernels *t = fr_table_or_skip(k->isa);
-    fr_start_test();
     switch (k->sig) {
     case FR_SIG_prelu_fwd:
         fr_check_prelu_fwd(k, t);
@@ -811,6 +814,20 @@ static void fr_test_kernel(void **state)
     default:
         fr_check_elementwise(k, t);
         break;
+    }
+}
+
+/* The kernel, and its streaming twin where the ISA has one. */
+static void fr_test_kernel(void **state)
+{
+    const fr_target *k = *state;
+    const fr_kernels *t = fr_table_or_skip(k->isa);
+    fr_start_test();
+    fr_check_table(k, t);
+    if (t->stream != t) {
+        fr_target twin = *k;
+        twin.stream = 1;
+        fr_check_table(&twin, t->stream);
     }
     fr_end_test();
 }
@@ -826,7 +843,7 @@ static void fr_test_dalpha_2p24(void **state)
 {
     int isa = (int)(intptr_t)*state;
     const fr_kernels *t = fr_table_or_skip(isa);
-    fr_target k = {"prelu_bwd dalpha 2^24", FR_SIG_prelu_bwd, 0, 0, isa};
+    fr_target k = {"prelu_bwd dalpha 2^24", FR_SIG_prelu_bwd, 0, 0, isa, 0};
     fr_start_test();
     size_t n = fr_test_quick() ? FR_BIG / 16 : FR_BIG;
     fr_guard gx, gdy, gda;

@@ -9,4 +9,10 @@
 #include "elu.h"
 #include "clip.h"
 
+FR_KERNEL_LIST(FR_KERNEL)
+#if FR_HAVE_STREAM
+FR_KERNEL_LIST(FR_KERNEL_NT)
 FR_DEFINE_TABLE(FR_ISA_ENUM);
+#else
+FR_DEFINE_TABLE_SOLO(FR_ISA_ENUM);
+#endif

@@ -11,13 +11,12 @@ FR_INLINE fr_vec fr_clip_bwd_v(fr_vec dy, fr_vec x, fr_params p)
     return fr_zero_if(fr_mask_or(fr_le(x, p.a), fr_ge(x, p.b)), dy);
 }
 
-static void FR_NAME(clip, fwd)(const float *x, float *y, size_t n, float lo, float hi)
+FR_INLINE void fr_clip_fwd(FR_PARAMS_unary_ab, int stream)
 {
-    fr_map1(x, y, n, fr_params2(lo, hi), fr_clip_fwd_v);
+    fr_map1(x, y, n, fr_params2(lo, hi), fr_clip_fwd_v, stream);
 }
 
-static void FR_NAME(clip, bwd)(const float *dy, const float *x, float *dx, size_t n, float lo,
-                               float hi)
+FR_INLINE void fr_clip_bwd(FR_PARAMS_binary_ab, int stream)
 {
-    fr_map2(dy, x, dx, n, fr_params2(lo, hi), fr_clip_bwd_v);
+    fr_map2(dy, x, dx, n, fr_params2(lo, hi), fr_clip_bwd_v, stream);
 }

@@ -6,9 +6,23 @@
 #ifndef FR_BODY_COMMON_H
 #define FR_BODY_COMMON_H
 
+#include <stdint.h>
+
 #include "../../src/internal.h"
 
 #define FR_NAME(op, dir) FR_KERNEL_NAME(op, dir, FR_ISA)
+#define FR_NAME_NT(op, dir) FR_KERNEL_NAME_NT(op, dir, FR_ISA)
+
+/*
+ * A body defines fr_<op>_<dir>(<the registry signature's parameters>, int stream)
+ * once; these turn it into the table's kernel and, where the ISA has streaming
+ * stores, its non-temporal twin.
+ */
+#define FR_BODY(op, dir) fr_##op##_##dir
+#define FR_KERNEL(op, dir, sig, ulp)                                                           \
+    static void FR_NAME(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 0); }
+#define FR_KERNEL_NT(op, dir, sig, ulp)                                                        \
+    static void FR_NAME_NT(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 1); }
 
 /* Four independent vectors per iteration keep the load and store ports busy. */
 #define FR_UNROLL 4
@@ -21,46 +35,78 @@ typedef struct fr_params {
 typedef fr_vec (*fr_op1)(fr_vec x, fr_params p);
 typedef fr_vec (*fr_op2)(fr_vec u, fr_vec x, fr_params p);
 
+/*
+ * With stream set, whole vectors go out through non-temporal stores, which
+ * need aligned addresses: a partial head brings y to a vector boundary first.
+ * A y that is not even float-aligned keeps ordinary stores.
+ */
+FR_INLINE size_t fr_stream_head(const float *y, size_t n)
+{
+    uintptr_t a = (uintptr_t)y;
+    size_t lanes_off = (size_t)(a / sizeof(float)) % FR_LANES;
+    size_t head = lanes_off ? FR_LANES - lanes_off : 0;
+    return head < n ? head : n;
+}
+
+FR_INLINE void fr_put(float *p, fr_vec v, int stream)
+{
+    if (stream)
+        fr_stream(p, v);
+    else
+        fr_storeu(p, v);
+}
+
 /* y[i] = op(x[i]). y == x is allowed: each block is loaded before it is stored. */
-FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 op)
+FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 op, int stream)
 {
     size_t i = 0;
+    stream = stream && (uintptr_t)y % sizeof(float) == 0;
+    if (stream && (i = fr_stream_head(y, n)) > 0)
+        fr_store_part(y, op(fr_load_part(x, i), p), i);
     for (; i + FR_UNROLL * FR_LANES <= n; i += FR_UNROLL * FR_LANES) {
         fr_vec v0 = fr_loadu(x + i);
         fr_vec v1 = fr_loadu(x + i + FR_LANES);
         fr_vec v2 = fr_loadu(x + i + 2 * FR_LANES);
         fr_vec v3 = fr_loadu(x + i + 3 * FR_LANES);
-        fr_storeu(y + i, op(v0, p));
-        fr_storeu(y + i + FR_LANES, op(v1, p));
-        fr_storeu(y + i + 2 * FR_LANES, op(v2, p));
-        fr_storeu(y + i + 3 * FR_LANES, op(v3, p));
+        fr_put(y + i, op(v0, p), stream);
+        fr_put(y + i + FR_LANES, op(v1, p), stream);
+        fr_put(y + i + 2 * FR_LANES, op(v2, p), stream);
+        fr_put(y + i + 3 * FR_LANES, op(v3, p), stream);
     }
     for (; i + FR_LANES <= n; i += FR_LANES)
-        fr_storeu(y + i, op(fr_loadu(x + i), p));
+        fr_put(y + i, op(fr_loadu(x + i), p), stream);
     if (i < n)
         fr_store_part(y + i, op(fr_load_part(x + i, n - i), p), n - i);
+    if (stream)
+        fr_stream_fence();
 }
 
 /* y[i] = op(u[i], x[i]). y may equal u or x. */
-FR_INLINE void fr_map2(const float *u, const float *x, float *y, size_t n, fr_params p, fr_op2 op)
+FR_INLINE void fr_map2(const float *u, const float *x, float *y, size_t n, fr_params p, fr_op2 op,
+                       int stream)
 {
     size_t i = 0;
+    stream = stream && (uintptr_t)y % sizeof(float) == 0;
+    if (stream && (i = fr_stream_head(y, n)) > 0)
+        fr_store_part(y, op(fr_load_part(u, i), fr_load_part(x, i), p), i);
     for (; i + FR_UNROLL * FR_LANES <= n; i += FR_UNROLL * FR_LANES) {
         fr_vec r0 = op(fr_loadu(u + i), fr_loadu(x + i), p);
         fr_vec r1 = op(fr_loadu(u + i + FR_LANES), fr_loadu(x + i + FR_LANES), p);
         fr_vec r2 = op(fr_loadu(u + i + 2 * FR_LANES), fr_loadu(x + i + 2 * FR_LANES), p);
         fr_vec r3 = op(fr_loadu(u + i + 3 * FR_LANES), fr_loadu(x + i + 3 * FR_LANES), p);
-        fr_storeu(y + i, r0);
-        fr_storeu(y + i + FR_LANES, r1);
-        fr_storeu(y + i + 2 * FR_LANES, r2);
-        fr_storeu(y + i + 3 * FR_LANES, r3);
+        fr_put(y + i, r0, stream);
+        fr_put(y + i + FR_LANES, r1, stream);
+        fr_put(y + i + 2 * FR_LANES, r2, stream);
+        fr_put(y + i + 3 * FR_LANES, r3, stream);
     }
     for (; i + FR_LANES <= n; i += FR_LANES)
-        fr_storeu(y + i, op(fr_loadu(u + i), fr_loadu(x + i), p));
+        fr_put(y + i, op(fr_loadu(u + i), fr_loadu(x + i), p), stream);
     if (i < n) {
         size_t r = n - i;
         fr_store_part(y + i, op(fr_load_part(u + i, r), fr_load_part(x + i, r), p), r);
     }
+    if (stream)
+        fr_stream_fence();
 }
 
 FR_INLINE fr_params fr_params1(float a) { return (fr_params){fr_set1(a), fr_set1(a)}; }

@@ -78,12 +78,12 @@ FR_INLINE fr_vec fr_elu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
     return fr_select(fr_gt(x, fr_set1(0.0f)), dy, fr_mul(dy, t));
 }
 
-static void FR_NAME(elu, fwd)(const float *x, float *y, size_t n, float alpha)
+FR_INLINE void fr_elu_fwd(FR_PARAMS_unary_a, int stream)
 {
-    fr_map1(x, y, n, fr_params1(alpha), fr_elu_fwd_v);
+    fr_map1(x, y, n, fr_params1(alpha), fr_elu_fwd_v, stream);
 }
 
-static void FR_NAME(elu, bwd)(const float *dy, const float *x, float *dx, size_t n, float alpha)
+FR_INLINE void fr_elu_bwd(FR_PARAMS_binary_a, int stream)
 {
-    fr_map2(dy, x, dx, n, fr_params1(alpha), fr_elu_bwd_v);
+    fr_map2(dy, x, dx, n, fr_params1(alpha), fr_elu_bwd_v, stream);
 }

@@ -17,13 +17,12 @@ FR_INLINE fr_vec fr_leaky_relu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
     return fr_leaky_grad_v(dy, x, p.a);
 }
 
-static void FR_NAME(leaky_relu, fwd)(const float *x, float *y, size_t n, float alpha)
+FR_INLINE void fr_leaky_relu_fwd(FR_PARAMS_unary_a, int stream)
 {
-    fr_map1(x, y, n, fr_params1(alpha), fr_leaky_relu_fwd_v);
+    fr_map1(x, y, n, fr_params1(alpha), fr_leaky_relu_fwd_v, stream);
 }
 
-static void FR_NAME(leaky_relu, bwd)(const float *dy, const float *x, float *dx, size_t n,
-                                     float alpha)
+FR_INLINE void fr_leaky_relu_bwd(FR_PARAMS_binary_a, int stream)
 {
-    fr_map2(dy, x, dx, n, fr_params1(alpha), fr_leaky_relu_bwd_v);
+    fr_map2(dy, x, dx, n, fr_params1(alpha), fr_leaky_relu_bwd_v, stream);
 }

@@ -10,19 +10,20 @@ FR_INLINE fr_vec fr_prelu_nhwc_v(fr_vec alpha, fr_vec x, fr_params p)
     return fr_leaky_v(x, alpha);
 }
 
-static void FR_NAME(prelu, fwd)(const float *x, const float *alpha, float *y, size_t outer,
-                                size_t channels, size_t inner)
+/* Rows are often short, so PReLU keeps ordinary stores: its twin ignores stream. */
+FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
+    (void)stream;
     if (inner == 1) {
         for (size_t o = 0; o < outer; o++)
             fr_map2(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
-                    fr_prelu_nhwc_v);
+                    fr_prelu_nhwc_v, 0);
         return;
     }
     for (size_t o = 0; o < outer; o++)
         for (size_t c = 0; c < channels; c++) {
             size_t base = (o * channels + c) * inner;
-            fr_map1(x + base, y + base, inner, fr_params1(alpha[c]), fr_leaky_relu_fwd_v);
+            fr_map1(x + base, y + base, inner, fr_params1(alpha[c]), fr_leaky_relu_fwd_v, 0);
         }
 }
 
@@ -91,9 +92,9 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
     }
 }
 
-static void FR_NAME(prelu, bwd)(const float *dy, const float *x, const float *alpha, float *dx,
-                                float *dalpha, size_t outer, size_t channels, size_t inner)
+FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
 {
+    (void)stream;
     if (inner == 1)
         fr_prelu_bwd_nhwc(dy, x, alpha, dx, dalpha, outer, channels);
     else

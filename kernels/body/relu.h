@@ -13,12 +13,12 @@ FR_INLINE fr_vec fr_relu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
     return fr_zero_if(fr_le(x, fr_set1(0.0f)), dy);
 }
 
-static void FR_NAME(relu, fwd)(const float *x, float *y, size_t n)
+FR_INLINE void fr_relu_fwd(FR_PARAMS_unary, int stream)
 {
-    fr_map1(x, y, n, fr_params1(0.0f), fr_relu_fwd_v);
+    fr_map1(x, y, n, fr_params1(0.0f), fr_relu_fwd_v, stream);
 }
 
-static void FR_NAME(relu, bwd)(const float *dy, const float *x, float *dx, size_t n)
+FR_INLINE void fr_relu_bwd(FR_PARAMS_binary, int stream)
 {
-    fr_map2(dy, x, dx, n, fr_params1(0.0f), fr_relu_bwd_v);
+    fr_map2(dy, x, dx, n, fr_params1(0.0f), fr_relu_bwd_v, stream);
 }

@@ -14,6 +14,10 @@ typedef struct { __m256d lo, hi; } fr_dacc;
 
 FR_INLINE fr_vec fr_loadu(const float *p) { return _mm256_loadu_ps(p); }
 FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm256_storeu_ps(p, v); }
+/* Non-temporal store of a whole vector to a vector-aligned p; fr_stream_fence orders them. */
+#define FR_HAVE_STREAM 1
+FR_INLINE void fr_stream(float *p, fr_vec v) { _mm256_stream_ps(p, v); }
+FR_INLINE void fr_stream_fence(void) { _mm_sfence(); }
 FR_INLINE fr_vec fr_set1(float a) { return _mm256_set1_ps(a); }
 
 /* VMASKMOVPS does not fault on masked-off lanes, so tails never touch memory past n. */

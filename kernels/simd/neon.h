@@ -14,6 +14,10 @@ typedef struct { float64x2_t lo, hi; } fr_dacc;
 
 FR_INLINE fr_vec fr_loadu(const float *p) { return vld1q_f32(p); }
 FR_INLINE void fr_storeu(float *p, fr_vec v) { vst1q_f32(p, v); }
+/* NEON has no non-temporal store intrinsic: the table has no streaming twin. */
+#define FR_HAVE_STREAM 0
+FR_INLINE void fr_stream(float *p, fr_vec v) { vst1q_f32(p, v); }
+FR_INLINE void fr_stream_fence(void) {}
 FR_INLINE fr_vec fr_set1(float a) { return vdupq_n_f32(a); }
 
 #include "stack_tail.h"
