@@ -12,6 +12,8 @@
  */
 #include "util.h"
 
+#include "dispatch.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -300,6 +302,48 @@ static void fr_test_bwd_values(void **state)
 
 static void fr_test_specials(void **state) { fr_run_specials((int)(intptr_t)*state); }
 
+/*
+ * docs/semantics.md: ELU on AVX2 and AVX-512 (and NEON, one formula with FMA)
+ * is bit-identical, NaN payloads aside. x86 can compare the first two here;
+ * every sweep point, the specials, alphas from the fast and the slow paths.
+ */
+static void fr_test_fma_isas_agree(void **state)
+{
+    (void)state;
+    if (!fastrelu_isa_supported(FASTRELU_ISA_AVX2) || !fastrelu_isa_supported(FASTRELU_ISA_AVX512))
+        skip();
+    const fr_kernels *a = fr_table_for(fr_cpu_get(), FASTRELU_ISA_AVX2);
+    const fr_kernels *b = fr_table_for(fr_cpu_get(), FASTRELU_ISA_AVX512);
+    static const float alphas[] = {1.0f, 0.1f, 2.5f, 0x1p-100f, -3.0f, 0.0f, 0x1p126f};
+    float *x = malloc(FR_SWEEP_CAP * sizeof(float)), *dy = malloc(FR_SWEEP_CAP * sizeof(float));
+    float *ya = malloc(FR_SWEEP_CAP * sizeof(float)), *yb = malloc(FR_SWEEP_CAP * sizeof(float));
+    assert_true(x && dy && ya && yb);
+    size_t n = fr_bit_sweep(x, FR_SWEEP_CAP);
+    for (size_t i = 0; i < fr_num_special_values && n < FR_SWEEP_CAP; i++)
+        x[n++] = fr_special_value(i);
+    fr_rng r = fr_rng_seeded(0xe1e1u);
+    for (size_t i = 0; i < n; i++)
+        dy[i] = fr_rng_uniform(&r, -4.0f, 4.0f);
+    for (size_t k = 0; k < sizeof alphas / sizeof alphas[0]; k++) {
+        a->elu_fwd(x, ya, n, alphas[k]);
+        b->elu_fwd(x, yb, n, alphas[k]);
+        for (size_t i = 0; i < n; i++)
+            if (!fr_same_bits(ya[i], yb[i]) && !(isnan(ya[i]) && isnan(yb[i])))
+                fail_msg("elu_fwd(%a, alpha %a): avx2 %a, avx512 %a", (double)x[i],
+                         (double)alphas[k], (double)ya[i], (double)yb[i]);
+        a->elu_bwd(dy, x, ya, n, alphas[k]);
+        b->elu_bwd(dy, x, yb, n, alphas[k]);
+        for (size_t i = 0; i < n; i++)
+            if (!fr_same_bits(ya[i], yb[i]) && !(isnan(ya[i]) && isnan(yb[i])))
+                fail_msg("elu_bwd(dy %a, x %a, alpha %a): avx2 %a, avx512 %a", (double)dy[i],
+                         (double)x[i], (double)alphas[k], (double)ya[i], (double)yb[i]);
+    }
+    free(x);
+    free(dy);
+    free(ya);
+    free(yb);
+}
+
 // clang-format off
 #define FR_ISA_TEST(fn, label, isa, name) \
     {label "/" name, fn, NULL, NULL, (void *)(intptr_t)(isa)}
@@ -320,6 +364,7 @@ int main(void)
         FR_ALL_ISAS(fr_test_bwd_bits, "elu_bwd_bit_sweep"),
         FR_ALL_ISAS(fr_test_bwd_values, "elu_bwd_value_sweep"),
         FR_ALL_ISAS(fr_test_specials, "elu_specials"),
+        cmocka_unit_test(fr_test_fma_isas_agree),
     };
     return cmocka_run_group_tests_name("elu accuracy", tests, NULL, NULL);
 }

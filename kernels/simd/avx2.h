@@ -76,4 +76,35 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm256_storeu_pd(out + 4, acc.hi);
 }
 
+/*
+ * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
+ * bits, so adding bits(n) << 23 (or << 20 for k/8 steps with a 3-bit index
+ * below) to a float's bits multiplies it by 2^k, exactly while it stays normal.
+ */
+#define FR_HAVE_FMA 1
+FR_INLINE fr_vec fr_add_shl23(fr_vec a, fr_vec n)
+{
+    __m256i s = _mm256_slli_epi32(_mm256_castps_si256(n), 23);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), s));
+}
+FR_INLINE fr_vec fr_add_shl20(fr_vec a, fr_vec n)
+{
+    __m256i s = _mm256_slli_epi32(_mm256_castps_si256(n), 20);
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), s));
+}
+
+/* An 8-entry table t[bits(n) & 7], held as (lo, hi); one VPERMPS of lo. */
+#define FR_HAVE_LUT8 1
+FR_INLINE fr_vec fr_lut8_lo(const float *t) { return _mm256_loadu_ps(t); }
+FR_INLINE fr_vec fr_lut8_hi(const float *t)
+{
+    (void)t;
+    return _mm256_setzero_ps();
+}
+FR_INLINE fr_vec fr_lut8(fr_vec lo, fr_vec hi, fr_vec n)
+{
+    (void)hi;
+    return _mm256_permutevar8x32_ps(lo, _mm256_castps_si256(n));
+}
+
 #endif

@@ -67,4 +67,36 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     vst1q_f64(out + 2, acc.hi);
 }
 
+/*
+ * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
+ * bits, so adding bits(n) << 23 (or << 20 for k/8 steps with a 3-bit index
+ * below) to a float's bits multiplies it by 2^k, exactly while it stays normal.
+ */
+#define FR_HAVE_FMA 1
+FR_INLINE fr_vec fr_add_shl23(fr_vec a, fr_vec n)
+{
+    uint32x4_t s = vshlq_n_u32(vreinterpretq_u32_f32(n), 23);
+    return vreinterpretq_f32_u32(vaddq_u32(vreinterpretq_u32_f32(a), s));
+}
+FR_INLINE fr_vec fr_add_shl20(fr_vec a, fr_vec n)
+{
+    uint32x4_t s = vshlq_n_u32(vreinterpretq_u32_f32(n), 20);
+    return vreinterpretq_f32_u32(vaddq_u32(vreinterpretq_u32_f32(a), s));
+}
+
+/*
+ * An 8-entry table t[bits(n) & 7], held as (lo, hi) = t[0..3], t[4..7]: TBL
+ * over the 32 bytes, with byte indices 4j, 4j+1, 4j+2, 4j+3 built from j.
+ */
+#define FR_HAVE_LUT8 1
+FR_INLINE fr_vec fr_lut8_lo(const float *t) { return vld1q_f32(t); }
+FR_INLINE fr_vec fr_lut8_hi(const float *t) { return vld1q_f32(t + 4); }
+FR_INLINE fr_vec fr_lut8(fr_vec lo, fr_vec hi, fr_vec n)
+{
+    uint8x16x2_t tab = {{vreinterpretq_u8_f32(lo), vreinterpretq_u8_f32(hi)}};
+    uint32x4_t j = vandq_u32(vreinterpretq_u32_f32(n), vdupq_n_u32(7));
+    uint32x4_t idx = vmlaq_u32(vdupq_n_u32(0x03020100u), j, vdupq_n_u32(0x04040404u));
+    return vreinterpretq_f32_u8(vqtbl2q_u8(tab, vreinterpretq_u8_u32(idx)));
+}
+
 #endif

@@ -68,4 +68,23 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm_storeu_pd(out + 2, acc.hi);
 }
 
+/*
+ * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
+ * bits, so adding bits(n) << 23 (or << 20 for k/8 steps) to a float's bits
+ * multiplies it by 2^k, exactly while it stays normal. SSE2 has neither FMA
+ * nor a variable permute: no FR_HAVE_LUT8, and FR_HAVE_FMA is 0.
+ */
+#define FR_HAVE_FMA 0
+#define FR_HAVE_LUT8 0
+FR_INLINE fr_vec fr_add_shl23(fr_vec a, fr_vec n)
+{
+    __m128i s = _mm_slli_epi32(_mm_castps_si128(n), 23);
+    return _mm_castsi128_ps(_mm_add_epi32(_mm_castps_si128(a), s));
+}
+FR_INLINE fr_vec fr_add_shl20(fr_vec a, fr_vec n)
+{
+    __m128i s = _mm_slli_epi32(_mm_castps_si128(n), 20);
+    return _mm_castsi128_ps(_mm_add_epi32(_mm_castps_si128(a), s));
+}
+
 #endif
