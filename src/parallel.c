@@ -91,6 +91,29 @@ static void fr_rows(size_t rows, size_t *r, size_t *nr)
     *nr = fr_cut(rows, k + 1, size) - *r;
 }
 
+/*
+ * This thread's part of a PReLU call: rows of the outer dimension, or, with
+ * a single row, a run of whole channels. It starts `off` floats into the
+ * arrays and `c0` channels into alpha (and dalpha); empty when outer or
+ * channels is 0.
+ */
+typedef struct fr_prelu_part {
+    size_t off, c0, outer, channels;
+} fr_prelu_part;
+
+static fr_prelu_part fr_prelu_part_of(size_t outer, size_t channels, size_t inner)
+{
+    size_t r, nr;
+    if (outer > 1) {
+        fr_rows(outer, &r, &nr);
+        return (fr_prelu_part){r * channels * inner, 0, nr, channels};
+    }
+    fr_rows(channels, &r, &nr);
+    return (fr_prelu_part){r * inner, r, 1, nr};
+}
+
+static int fr_prelu_part_empty(fr_prelu_part q) { return q.outer == 0 || q.channels == 0; }
+
 void fr_run_prelu_fwd(FR_PARAMS_prelu_fwd)
 {
     size_t n = outer * channels * inner;
@@ -100,18 +123,11 @@ void fr_run_prelu_fwd(FR_PARAMS_prelu_fwd)
         p.t->prelu_fwd(FR_ARGS_prelu_fwd);
         return;
     }
-    /* Rows of the outer dimension; with a single row, runs of whole channels. */
-    const int by_rows = outer > 1;
-    const size_t rows = by_rows ? outer : channels;
-    const size_t row = by_rows ? channels * inner : inner;
     FR_OMP_PARALLEL
     {
-        size_t r, nr;
-        fr_rows(rows, &r, &nr);
-        if (nr > 0 && by_rows)
-            p.t->prelu_fwd(x + r * row, alpha, y + r * row, nr, channels, inner);
-        else if (nr > 0)
-            p.t->prelu_fwd(x + r * row, alpha + r, y + r * row, 1, nr, inner);
+        fr_prelu_part q = fr_prelu_part_of(outer, channels, inner);
+        if (!fr_prelu_part_empty(q))
+            p.t->prelu_fwd(x + q.off, alpha + q.c0, y + q.off, q.outer, q.channels, inner);
     }
 }
 
@@ -124,17 +140,15 @@ static void fr_prelu_bwd_partials(fr_plan p, FR_PARAMS_prelu_bwd)
         p.t->prelu_bwd(FR_ARGS_prelu_bwd);
         return;
     }
-    const size_t row = channels * inner;
     FR_OMP_PARALLEL
     {
-        size_t r, nr;
         int k, size;
         fr_team(&k, &size);
         (void)size;
-        fr_rows(outer, &r, &nr);
-        if (nr > 0)
-            p.t->prelu_bwd(dy + r * row, x + r * row, alpha, dx ? dx + r * row : NULL,
-                           part + (size_t)k * channels, nr, channels, inner);
+        fr_prelu_part q = fr_prelu_part_of(outer, channels, inner);
+        if (!fr_prelu_part_empty(q))
+            p.t->prelu_bwd(dy + q.off, x + q.off, alpha, dx ? dx + q.off : NULL,
+                           part + (size_t)k * channels, q.outer, channels, inner);
     }
     /* In a fixed order, in double: the same team size gives the same dalpha every time. */
     for (size_t c = 0; c < channels; c++) {
@@ -159,19 +173,12 @@ void fr_run_prelu_bwd(FR_PARAMS_prelu_bwd)
         fr_prelu_bwd_partials(p, FR_ARGS_prelu_bwd);
         return;
     }
-    /* Without dalpha, or with one row (then each thread owns its channels' dalpha). */
-    const int by_rows = outer > 1;
-    const size_t rows = by_rows ? outer : channels;
-    const size_t row = by_rows ? channels * inner : inner;
+    /* Without dalpha, or with one row: then each thread owns its channels' dalpha. */
     FR_OMP_PARALLEL
     {
-        size_t r, nr;
-        fr_rows(rows, &r, &nr);
-        float *d = dx ? dx + r * row : NULL;
-        if (nr > 0 && by_rows)
-            p.t->prelu_bwd(dy + r * row, x + r * row, alpha, d, NULL, nr, channels, inner);
-        else if (nr > 0)
-            p.t->prelu_bwd(dy + r * row, x + r * row, alpha + r, d, dalpha ? dalpha + r : NULL,
-                           1, nr, inner);
+        fr_prelu_part q = fr_prelu_part_of(outer, channels, inner);
+        if (!fr_prelu_part_empty(q))
+            p.t->prelu_bwd(dy + q.off, x + q.off, alpha + q.c0, dx ? dx + q.off : NULL,
+                           dalpha ? dalpha + q.c0 : NULL, q.outer, q.channels, inner);
     }
 }
