@@ -49,7 +49,6 @@ FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alph
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
                               float *dalpha, size_t outer, size_t channels, size_t inner)
 {
-    double lanes[FR_LANES];
     for (size_t c = 0; c < channels; c++) {
         fr_vec a = fr_set1(alpha[c]);
         fr_dacc acc = fr_dacc_zero();
@@ -61,13 +60,10 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
                                         dx ? dx + base + i : NULL, m, acc);
             }
         }
-        if (dalpha) {
-            fr_dacc_store(lanes, acc);
-            double sum = 0.0;
-            for (size_t j = 0; j < FR_LANES; j++)
-                sum += lanes[j];
-            dalpha[c] = (float)sum;
-        }
+        /* Pairwise across the lanes: a chain of FR_LANES dependent adds per channel was the
+         * bottleneck of short rows. */
+        if (dalpha)
+            dalpha[c] = (float)fr_dacc_sum(acc);
     }
 }
 

@@ -75,6 +75,13 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm256_storeu_pd(out, acc.lo);
     _mm256_storeu_pd(out + 4, acc.hi);
 }
+/* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
+FR_INLINE double fr_dacc_sum(fr_dacc acc)
+{
+    __m256d v = _mm256_add_pd(acc.lo, acc.hi);
+    __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

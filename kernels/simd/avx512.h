@@ -80,6 +80,8 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm512_storeu_pd(out, acc.lo);
     _mm512_storeu_pd(out + 8, acc.hi);
 }
+/* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
+FR_INLINE double fr_dacc_sum(fr_dacc acc) { return _mm512_reduce_add_pd(_mm512_add_pd(acc.lo, acc.hi)); }
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

@@ -66,6 +66,8 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     vst1q_f64(out, acc.lo);
     vst1q_f64(out + 2, acc.hi);
 }
+/* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
+FR_INLINE double fr_dacc_sum(fr_dacc acc) { return vaddvq_f64(vaddq_f64(acc.lo, acc.hi)); }
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

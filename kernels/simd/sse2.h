@@ -67,6 +67,12 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm_storeu_pd(out, acc.lo);
     _mm_storeu_pd(out + 2, acc.hi);
 }
+/* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
+FR_INLINE double fr_dacc_sum(fr_dacc acc)
+{
+    __m128d h = _mm_add_pd(acc.lo, acc.hi);
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
