@@ -200,20 +200,6 @@ static void expect_ok(const op *o, const call *c, const char *what)
             fail_msg("%s, %s: wrote outside its outputs at arena[%zu]", o->name, what, j);
 }
 
-/* Tests that switch ISA leave the process on the one they found. */
-static int save_isa(void **state)
-{
-    static fastrelu_isa saved;
-    saved = fastrelu_get_isa();
-    *state = &saved;
-    return 0;
-}
-
-static int restore_isa(void **state)
-{
-    return fastrelu_set_isa(*(fastrelu_isa *)*state) == FASTRELU_OK ? 0 : -1;
-}
-
 /* ---- n == 0 ----------------------------------------------------------------- */
 
 static void test_zero_length_accepts_null(void **state)
@@ -975,9 +961,10 @@ int main(void)
         cmocka_unit_test(test_clip_bounds),
         cmocka_unit_test(test_clip_equal_bounds_values),
         cmocka_unit_test(test_prelu_alpha_must_be_finite),
-        cmocka_unit_test_setup_teardown(test_clip_equal_bounds_every_isa, save_isa, restore_isa),
-        cmocka_unit_test_setup_teardown(test_alpha_zero_and_subnormal_every_isa, save_isa,
-                                        restore_isa),
+        cmocka_unit_test_setup_teardown(test_clip_equal_bounds_every_isa, fr_test_save_isa,
+                                        fr_test_restore_isa),
+        cmocka_unit_test_setup_teardown(test_alpha_zero_and_subnormal_every_isa, fr_test_save_isa,
+                                        fr_test_restore_isa),
         cmocka_unit_test(test_length_overflows_address_space),
         cmocka_unit_test(test_prelu_shape_product_overflows),
         cmocka_unit_test(test_pointer_range_wraps),

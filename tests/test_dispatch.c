@@ -58,20 +58,6 @@ static fastrelu_isa expect_best(void)
     return FASTRELU_ISA_SCALAR;
 }
 
-/* Every test leaves the process on the ISA it found. */
-static int save_isa(void **state)
-{
-    static fastrelu_isa saved;
-    saved = fastrelu_get_isa();
-    *state = &saved;
-    return 0;
-}
-
-static int restore_isa(void **state)
-{
-    return fastrelu_set_isa(*(fastrelu_isa *)*state) == FASTRELU_OK ? 0 : -1;
-}
-
 /* ---- the public switch ------------------------------------------------------- */
 
 static void test_supported_matches_cpu(void **state)
@@ -487,8 +473,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_supported_matches_cpu),
-        cmocka_unit_test_setup_teardown(test_each_supported_isa_selectable, save_isa, restore_isa),
-        cmocka_unit_test_setup_teardown(test_unsupported_isa_refused, save_isa, restore_isa),
+        cmocka_unit_test_setup_teardown(test_each_supported_isa_selectable, fr_test_save_isa,
+                                        fr_test_restore_isa),
+        cmocka_unit_test_setup_teardown(test_unsupported_isa_refused, fr_test_save_isa,
+                                        fr_test_restore_isa),
         cmocka_unit_test(test_select_by_features),
         cmocka_unit_test(test_select_with_cap),
         cmocka_unit_test(test_select_always_runnable),

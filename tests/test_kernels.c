@@ -662,51 +662,11 @@ static void fr_check_prelu_fwd(const fr_target *k, const fr_kernels *t)
 
 /* ---- PReLU backward: dalpha against an exact sum ------------------------ */
 
-/* Neumaier summation in double: the error is far below the 1e-5 bound being checked. */
-typedef struct fr_ksum {
-    double sum, comp, abs_sum, plain;
-} fr_ksum;
-
-static void fr_ksum_add(fr_ksum *s, double v)
-{
-    double t = s->sum + v;
-    s->comp += fabs(s->sum) >= fabs(v) ? (s->sum - t) + v : (v - t) + s->sum;
-    s->sum = t;
-    s->abs_sum += fabs(v);
-    s->plain += v; /* NaN or inf exactly when the true sum of the float terms is */
-}
-
-/* The terms are the float products x * dy, as in the definition. */
-static fr_ksum fr_dalpha_exact(const float *dy, const float *x, fr_shape s, size_t c)
-{
-    fr_ksum k = {0, 0, 0, 0};
-    for (size_t o = 0; o < s.outer; o++) {
-        size_t base = (o * s.channels + c) * s.inner;
-        for (size_t i = 0; i < s.inner; i++)
-            if (!(x[base + i] > 0.0f))
-                fr_ksum_add(&k, (double)(x[base + i] * dy[base + i]));
-    }
-    return k;
-}
-
-static int fr_dalpha_ok(float got, fr_ksum e)
-{
-    if (isnan(e.plain))
-        return isnan(got);
-    if (isinf(e.plain))
-        return got == (float)e.plain;
-    double exact = e.sum + e.comp;
-    double tol = 1e-5 * e.abs_sum + 0x1p-149;
-    if (isinf(got)) /* the exact sum may round past FLT_MAX */
-        return (got > 0) == (exact > 0) && fabs(exact) + tol >= 0x1.ffffffp127;
-    return fabs((double)got - exact) <= tol;
-}
-
 static void fr_check_dalpha(const fr_target *k, const fr_pbufs *b, fr_shape s, const float *dalpha,
                             const char *mode)
 {
     for (size_t c = 0; c < s.channels; c++) {
-        fr_ksum e = fr_dalpha_exact(b->dy, b->x, s, c);
+        fr_dalpha_sum e = fr_dalpha_exact(b->dy, b->x, s.outer, s.channels, s.inner, c);
         if (!fr_dalpha_ok(dalpha[c], e))
             fr_note_failure(4,
                             "%s/%s (%s) shape outer=%zu channels=%zu inner=%zu: dalpha[%zu] = %a, "
@@ -858,7 +818,7 @@ static void fr_test_dalpha_2p24(void **state)
     }
     const float alpha = 0.25f;
     const fr_shape shapes[2] = {{1, 1, n}, {n, 1, 1}};
-    fr_ksum e = fr_dalpha_exact(dy, x, shapes[0], 0);
+    fr_dalpha_sum e = fr_dalpha_exact(dy, x, shapes[0].outer, shapes[0].channels, shapes[0].inner, 0);
     for (int i = 0; i < 2; i++) {
         *dalpha = NAN;
         t->prelu_bwd(dy, x, &alpha, NULL, dalpha, shapes[i].outer, 1, shapes[i].inner);

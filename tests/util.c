@@ -341,3 +341,53 @@ int fr_test_quick(void)
     const char *q = getenv("FASTRELU_TEST_QUICK");
     return q && *q && strcmp(q, "0") != 0;
 }
+
+/* ---- PReLU's dalpha ------------------------------------------------------- */
+
+static void fr_dalpha_add(fr_dalpha_sum *s, double v)
+{
+    double t = s->sum + v;
+    s->comp += fabs(s->sum) >= fabs(v) ? (s->sum - t) + v : (v - t) + s->sum;
+    s->sum = t;
+    s->abs_sum += fabs(v);
+    s->plain += v;
+}
+
+fr_dalpha_sum fr_dalpha_exact(const float *dy, const float *x, size_t outer, size_t channels,
+                              size_t inner, size_t c)
+{
+    fr_dalpha_sum s = {0, 0, 0, 0};
+    for (size_t o = 0; o < outer; o++) {
+        size_t base = (o * channels + c) * inner;
+        for (size_t i = 0; i < inner; i++)
+            if (!(x[base + i] > 0.0f))
+                fr_dalpha_add(&s, (double)(x[base + i] * dy[base + i]));
+    }
+    return s;
+}
+
+int fr_dalpha_ok(float got, fr_dalpha_sum e)
+{
+    if (isnan(e.plain))
+        return isnan(got);
+    if (isinf(e.plain))
+        return got == (float)e.plain;
+    double exact = e.sum + e.comp;
+    double tol = 1e-5 * e.abs_sum + 0x1p-149;
+    if (isinf(got)) /* a finite sum may still round past FLT_MAX */
+        return (got > 0) == (exact > 0) && fabs(exact) + tol >= 0x1.ffffffp127;
+    return fabs((double)got - exact) <= tol;
+}
+
+int fr_test_save_isa(void **state)
+{
+    static fastrelu_isa saved;
+    saved = fastrelu_get_isa();
+    *state = &saved;
+    return 0;
+}
+
+int fr_test_restore_isa(void **state)
+{
+    return fastrelu_set_isa(*(fastrelu_isa *)*state) == FASTRELU_OK ? 0 : -1;
+}

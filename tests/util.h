@@ -149,4 +149,22 @@ int fr_runnable_tables(const fr_kernels *out[FR_TEST_NUM_ISAS]);
  * (for slow emulators such as qemu-aarch64): tests then trim their sweeps. */
 int fr_test_quick(void);
 
+/* ---- PReLU's dalpha ------------------------------------------------------- */
+
+/* dalpha[c] summed exactly enough to judge its bound: Neumaier summation in double. */
+typedef struct fr_dalpha_sum {
+    double sum, comp, abs_sum;
+    double plain; /* NaN or inf exactly when the true sum of the float terms is */
+} fr_dalpha_sum;
+
+/* The terms (x > 0 ? 0 : x * dy, as float products) of channel c in the shape's arrays. */
+fr_dalpha_sum fr_dalpha_exact(const float *dy, const float *x, size_t outer, size_t channels,
+                              size_t inner, size_t c);
+/* docs/semantics.md: |got - exact| <= 1e-5 * sum |terms| + 2^-149 (the result must round). */
+int fr_dalpha_ok(float got, fr_dalpha_sum e);
+
+/* cmocka setup/teardown for tests that switch ISA: they leave the process on the one they found. */
+int fr_test_save_isa(void **state);
+int fr_test_restore_isa(void **state);
+
 #endif /* FASTRELU_TEST_UTIL_H */

@@ -786,51 +786,12 @@ static float fz_alpha_at(const fz_case *k, size_t i)
     return fz_is_prelu(k->op->sig) ? k->src[FZ_ALPHA][(i / k->inner) % k->channels] : k->a;
 }
 
-/* dalpha[c] summed exactly enough (Neumaier, in double) to judge a 1e-5 relative bound. */
-typedef struct fz_sum {
-    double sum, comp, abs_sum, naive;
-} fz_sum;
-
-static void fz_sum_add(fz_sum *s, double v)
-{
-    double t = s->sum + v;
-    s->comp += fabs(s->sum) >= fabs(v) ? (s->sum - t) + v : (v - t) + s->sum;
-    s->sum = t;
-    s->abs_sum += fabs(v);
-    s->naive += v; /* inf or NaN exactly when the float terms' true sum is */
-}
-
-static fz_sum fz_dalpha_exact(const fz_case *k, size_t c)
-{
-    fz_sum s = {0, 0, 0, 0};
-    for (size_t o = 0; o < k->outer; o++)
-        for (size_t i = 0; i < k->inner; i++) {
-            size_t e = (o * k->channels + c) * k->inner + i;
-            float x = k->src[FZ_X][e], dy = k->src[FZ_DY][e];
-            if (!(x > 0.0f))
-                fz_sum_add(&s, (double)(x * dy)); /* the terms are float products */
-        }
-    return s;
-}
-
-/* Within 1e-5 of sum |terms|, plus the subnormal spacing the float result must round to. */
-static int fz_dalpha_ok(float got, fz_sum s)
-{
-    if (isnan(s.naive))
-        return isnan(got);
-    if (isinf(s.naive))
-        return got == (float)s.naive;
-    double exact = s.sum + s.comp, tol = 1e-5 * s.abs_sum + 0x1p-149;
-    if (isinf(got)) /* a finite sum may still round past FLT_MAX */
-        return (got > 0) == (exact > 0) && fabs(exact) + tol >= 0x1.ffffffp127;
-    return fabs((double)got - exact) <= tol;
-}
-
 static void fz_check_dalpha(const fz_case *k, const float *dalpha, const char *isa)
 {
     for (size_t c = 0; c < k->channels; c++) {
-        fz_sum s = fz_dalpha_exact(k, c);
-        if (!fz_dalpha_ok(dalpha[c], s))
+        fr_dalpha_sum s =
+            fr_dalpha_exact(k->src[FZ_DY], k->src[FZ_X], k->outer, k->channels, k->inner, c);
+        if (!fr_dalpha_ok(dalpha[c], s))
             fz_fail(k, isa, "dalpha[%zu] = %a (0x%08x), exact %a, sum |terms| %a, reference %a", c,
                     (double)dalpha[c], fr_to_bits(dalpha[c]), s.sum + s.comp, s.abs_sum,
                     (double)k->src[FZ_DALPHA][c]);
