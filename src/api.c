@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dispatch.h"
 #include "parallel.h"
@@ -187,8 +188,16 @@ static fastrelu_status fr_check_prelu_alpha(const float *alpha, size_t channels,
         return FASTRELU_ERR_NULL_POINTER;
     if (!fr_span(alpha, channels, &lo, &hi))
         return FASTRELU_ERR_SIZE_OVERFLOW;
-    for (size_t c = 0; c < channels; c++)
-        FR_TRY(fr_check_finite(alpha[c]));
+    /* Not finite means every exponent bit set. One branch-free pass, which the compiler
+     * vectorizes: a loop that returned at the first bad alpha cost a cycle per channel. */
+    uint32_t bad = 0;
+    for (size_t c = 0; c < channels; c++) {
+        uint32_t bits;
+        memcpy(&bits, &alpha[c], sizeof bits);
+        bad |= (bits & 0x7f800000u) == 0x7f800000u;
+    }
+    if (bad)
+        return FASTRELU_ERR_INVALID_ARGUMENT;
     for (size_t o = 0; o < n_outs; o++)
         if (outs[o] && !fr_apart(outs[o], out_lens[o], alpha, channels))
             return FASTRELU_ERR_OVERLAP;

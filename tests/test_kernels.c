@@ -495,8 +495,11 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
 {
     static const size_t outers[] = {1, 2, 7};
     static const size_t nchw_channels[] = {1, 2, 3, 5};
-    static const fr_shape odd[] = {{0, 3, 5},     {3, 0, 1},    {2, 3, 0},
-                                   {1000, 67, 1}, {2, 3, 4099}, {5, 1, 1}};
+    /* ... and blocks of short NCHW rows: several blocks, and enough rows that a channel's
+     * float sums move into double (see kernels/body/prelu.h). */
+    static const fr_shape odd[] = {{0, 3, 5},     {3, 0, 1},    {2, 3, 0},   {1000, 67, 1},
+                                   {2, 3, 4099},  {5, 1, 1},    {3, 64, 16}, {40, 9, 3},
+                                   {100, 13, 33}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;

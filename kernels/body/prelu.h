@@ -2,7 +2,14 @@
  * PReLU: Leaky ReLU with alpha[c] for element (o, c, i) at (o * channels + c) * inner + i.
  * Needs leaky_relu.h. Two layouts: inner == 1 (NHWC) runs across channels with
  * a vector of alphas; inner > 1 (NCHW) runs along each (o, c) row with one alpha.
+ *
+ * NCHW rows are often short (a 4x4 map is one AVX-512 vector), and a loop per
+ * row then spends more on its own setup and branches than on the row. Rows
+ * shorter than FR_SHORT_ROW go FR_ROWS channels at a time, one vector of each
+ * row per step: as many vectors in flight as FR_UNROLL gives a long row.
  */
+#define FR_ROWS 4
+#define FR_SHORT_ROW (8 * FR_LANES)
 
 FR_INLINE fr_vec fr_prelu_nhwc_v(fr_vec alpha, fr_vec x, fr_params p)
 {
@@ -10,7 +17,39 @@ FR_INLINE fr_vec fr_prelu_nhwc_v(fr_vec alpha, fr_vec x, fr_params p)
     return fr_leaky_v(x, alpha);
 }
 
-/* Rows are often short, so PReLU keeps ordinary stores: its twin ignores stream. */
+/* Vector i (or the last m < FR_LANES floats) of row j of a block of rows inner floats apart. */
+#define FR_ROW(p, j) ((p) + (j) * inner + i)
+#define FR_BLOCK_FWD(V)                                                                        \
+    do {                                                                                       \
+        fr_vec v0 = V(FR_ROW(x, 0)), v1 = V(FR_ROW(x, 1));                                     \
+        fr_vec v2 = V(FR_ROW(x, 2)), v3 = V(FR_ROW(x, 3));                                     \
+        FR_PUT_ROW(FR_ROW(y, 0), fr_leaky_v(v0, a0));                                          \
+        FR_PUT_ROW(FR_ROW(y, 1), fr_leaky_v(v1, a1));                                          \
+        FR_PUT_ROW(FR_ROW(y, 2), fr_leaky_v(v2, a2));                                          \
+        FR_PUT_ROW(FR_ROW(y, 3), fr_leaky_v(v3, a3));                                          \
+    } while (0)
+
+/* FR_ROWS short rows of channels alpha[0..3]. */
+FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, size_t inner)
+{
+    fr_vec a0 = fr_set1(alpha[0]), a1 = fr_set1(alpha[1]);
+    fr_vec a2 = fr_set1(alpha[2]), a3 = fr_set1(alpha[3]);
+    size_t i = 0;
+#define FR_PUT_ROW(p, v) fr_storeu(p, v)
+    for (; i + FR_LANES <= inner; i += FR_LANES)
+        FR_BLOCK_FWD(fr_loadu);
+#undef FR_PUT_ROW
+    if (i < inner) {
+        size_t m = inner - i;
+#define FR_LOAD_PART(p) fr_load_part(p, m)
+#define FR_PUT_ROW(p, v) fr_store_part(p, v, m)
+        FR_BLOCK_FWD(FR_LOAD_PART);
+#undef FR_PUT_ROW
+#undef FR_LOAD_PART
+    }
+}
+
+/* PReLU keeps ordinary stores: its twin ignores stream. */
 FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
     (void)stream;
@@ -20,16 +59,33 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
                     fr_prelu_nhwc_v, 0);
         return;
     }
-    for (size_t o = 0; o < outer; o++)
-        for (size_t c = 0; c < channels; c++) {
+    for (size_t o = 0; o < outer; o++) {
+        size_t c = 0;
+        if (inner < FR_SHORT_ROW)
+            for (; c + FR_ROWS <= channels; c += FR_ROWS) {
+                size_t base = (o * channels + c) * inner;
+                fr_prelu_block_fwd(x + base, alpha + c, y + base, inner);
+            }
+        for (; c < channels; c++) {
             size_t base = (o * channels + c) * inner;
             fr_map1(x + base, y + base, inner, fr_params1(alpha[c]), fr_leaky_relu_fwd_v, 0);
         }
+    }
 }
 
-/* m <= FR_LANES floats: write dx (unless NULL) and add (x > 0 ? 0 : x*dy) to acc in double. */
-FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alpha, float *dx,
-                                    size_t m, fr_dacc acc)
+/*
+ * dalpha's terms (x > 0 ? 0 : x*dy) are summed in float lanes, at most FR_FSUM
+ * to a lane, and each lane's partial sum is then added into double lanes
+ * (fr_dacc). A float sum of k terms is off by at most (k-1) * 2^-24 of their
+ * absolute sum: 16 terms give 9e-7, far inside the documented 1e-5, where 2^24
+ * terms per channel in float would lose all accuracy. Converting and adding
+ * every vector in double cost more than the rest of the loop.
+ */
+#define FR_FSUM 16
+
+/* m <= FR_LANES floats: write dx (unless NULL) and return s + the m terms. */
+FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alpha, float *dx,
+                                   size_t m, fr_vec s)
 {
     int full = m == FR_LANES;
     fr_vec g = full ? fr_loadu(dy) : fr_load_part(dy, m);
@@ -42,23 +98,118 @@ FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alph
             fr_store_part(dx, d, m);
     }
     /* Lanes past m hold x = dy = 0, which add 0. */
-    return fr_dacc_add(acc, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
+    return fr_add(s, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
 }
 
-/* 2^24 terms per channel would lose all accuracy in a float sum, so it is kept in double. */
+/*
+ * One long row into acc: FR_UNROLL float sums of FR_FSUM vectors each (the
+ * last chunk's leftover vectors can add up to FR_UNROLL more to a lane), added
+ * pairwise into acc after every chunk.
+ */
+FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, fr_vec a, float *dx,
+                                   size_t inner, fr_dacc acc)
+{
+#define FR_STEP(k, s) s = fr_prelu_bwd_step(dy + i + (k) * FR_LANES, x + i + (k) * FR_LANES, a, \
+                                            dx ? dx + i + (k) * FR_LANES : NULL, FR_LANES, s)
+    size_t i = 0;
+    while (i < inner) {
+        size_t end = inner - i > FR_FSUM * FR_UNROLL * FR_LANES
+                         ? i + FR_FSUM * FR_UNROLL * FR_LANES
+                         : inner;
+        fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
+        for (; i + FR_UNROLL * FR_LANES <= end; i += FR_UNROLL * FR_LANES) {
+            FR_STEP(0, s0);
+            FR_STEP(1, s1);
+            FR_STEP(2, s2);
+            FR_STEP(3, s3);
+        }
+        for (; i + FR_LANES <= end; i += FR_LANES)
+            FR_STEP(0, s0);
+        if (i < end) {
+            s1 = fr_prelu_bwd_step(dy + i, x + i, a, dx ? dx + i : NULL, end - i, s1);
+            i = end;
+        }
+        acc = fr_dacc_add(acc, fr_add(fr_add(s0, s1), fr_add(s2, s3)));
+    }
+#undef FR_STEP
+    return acc;
+}
+
+/*
+ * FR_ROWS channels of short rows: row j of every o goes into s<j>, which moves
+ * into acc<j> before any lane holds more than FR_FSUM terms. When no lane got
+ * that far, the four float sums finish in float with fr_hsum4 (two more adds
+ * per lane for the widest vector, so still under 2e-6 of the absolute sum):
+ * four reductions in double cost more than a block of short rows itself.
+ */
+static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alpha, float *dx,
+                               float *dalpha, size_t outer, size_t channels, size_t inner)
+{
+    fr_vec a0 = fr_set1(alpha[0]), a1 = fr_set1(alpha[1]);
+    fr_vec a2 = fr_set1(alpha[2]), a3 = fr_set1(alpha[3]);
+    fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
+    size_t terms = 0;
+    int flushed = 0;
+#define FR_BLOCK_STEP(m)                                                                       \
+    do {                                                                                       \
+        s0 = fr_prelu_bwd_step(FR_ROW(dyo, 0), FR_ROW(xo, 0), a0, dxo ? FR_ROW(dxo, 0) : NULL, m, \
+                               s0);                                                            \
+        s1 = fr_prelu_bwd_step(FR_ROW(dyo, 1), FR_ROW(xo, 1), a1, dxo ? FR_ROW(dxo, 1) : NULL, m, \
+                               s1);                                                            \
+        s2 = fr_prelu_bwd_step(FR_ROW(dyo, 2), FR_ROW(xo, 2), a2, dxo ? FR_ROW(dxo, 2) : NULL, m, \
+                               s2);                                                            \
+        s3 = fr_prelu_bwd_step(FR_ROW(dyo, 3), FR_ROW(xo, 3), a3, dxo ? FR_ROW(dxo, 3) : NULL, m, \
+                               s3);                                                            \
+        if (++terms == FR_FSUM) {                                                              \
+            acc0 = fr_dacc_add(acc0, s0);                                                      \
+            acc1 = fr_dacc_add(acc1, s1);                                                      \
+            acc2 = fr_dacc_add(acc2, s2);                                                      \
+            acc3 = fr_dacc_add(acc3, s3);                                                      \
+            s0 = s1 = s2 = s3 = fr_set1(0.0f);                                                 \
+            terms = 0;                                                                         \
+            flushed = 1;                                                                       \
+        }                                                                                      \
+    } while (0)
+    for (size_t o = 0; o < outer; o++) {
+        size_t off = o * channels * inner, i = 0;
+        const float *dyo = dy + off, *xo = x + off;
+        float *dxo = dx ? dx + off : NULL;
+        for (; i + FR_LANES <= inner; i += FR_LANES)
+            FR_BLOCK_STEP(FR_LANES);
+        if (i < inner)
+            FR_BLOCK_STEP(inner - i);
+    }
+#undef FR_BLOCK_STEP
+    if (!dalpha)
+        return;
+    if (!flushed) {
+        fr_hsum4(s0, s1, s2, s3, dalpha);
+        return;
+    }
+    dalpha[0] = (float)fr_dacc_sum(fr_dacc_add(acc0, s0));
+    dalpha[1] = (float)fr_dacc_sum(fr_dacc_add(acc1, s1));
+    dalpha[2] = (float)fr_dacc_sum(fr_dacc_add(acc2, s2));
+    dalpha[3] = (float)fr_dacc_sum(fr_dacc_add(acc3, s3));
+}
+#undef FR_ROW
+
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
                               float *dalpha, size_t outer, size_t channels, size_t inner)
 {
-    for (size_t c = 0; c < channels; c++) {
+    size_t c = 0;
+    if (inner < FR_SHORT_ROW)
+        for (; c + FR_ROWS <= channels; c += FR_ROWS) {
+            size_t base = c * inner;
+            fr_prelu_block_bwd(dy + base, x + base, alpha + c, dx ? dx + base : NULL,
+                               dalpha ? dalpha + c : NULL, outer, channels, inner);
+        }
+    for (; c < channels; c++) {
         fr_vec a = fr_set1(alpha[c]);
         fr_dacc acc = fr_dacc_zero();
         for (size_t o = 0; o < outer; o++) {
             size_t base = (o * channels + c) * inner;
-            for (size_t i = 0; i < inner; i += FR_LANES) {
-                size_t m = inner - i < FR_LANES ? inner - i : FR_LANES;
-                acc = fr_prelu_bwd_step(dy + base + i, x + base + i, a,
-                                        dx ? dx + base + i : NULL, m, acc);
-            }
+            acc = fr_prelu_row_bwd(dy + base, x + base, a, dx ? dx + base : NULL, inner, acc);
         }
         /* Pairwise across the lanes: a chain of FR_LANES dependent adds per channel was the
          * bottleneck of short rows. */
@@ -76,9 +227,14 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
         size_t m = channels - c < FR_LANES ? channels - c : FR_LANES;
         fr_vec a = m == FR_LANES ? fr_loadu(alpha + c) : fr_load_part(alpha + c, m);
         fr_dacc acc = fr_dacc_zero();
-        for (size_t o = 0; o < outer; o++) {
-            size_t base = o * channels + c;
-            acc = fr_prelu_bwd_step(dy + base, x + base, a, dx ? dx + base : NULL, m, acc);
+        for (size_t o = 0; o < outer;) {
+            size_t end = outer - o > FR_FSUM ? o + FR_FSUM : outer;
+            fr_vec s = fr_set1(0.0f);
+            for (; o < end; o++) {
+                size_t base = o * channels + c;
+                s = fr_prelu_bwd_step(dy + base, x + base, a, dx ? dx + base : NULL, m, s);
+            }
+            acc = fr_dacc_add(acc, s);
         }
         if (dalpha) {
             fr_dacc_store(lanes, acc);

@@ -83,6 +83,19 @@ FR_INLINE double fr_dacc_sum(fr_dacc acc)
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
+FR_INLINE __m128 fr_fold128(__m256 v)
+{
+    return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+}
+FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+{
+    __m128 a4 = fr_fold128(a), b4 = fr_fold128(b), c4 = fr_fold128(c), d4 = fr_fold128(d);
+    __m128 ab = _mm_add_ps(_mm_unpacklo_ps(a4, b4), _mm_unpackhi_ps(a4, b4));
+    __m128 cd = _mm_add_ps(_mm_unpacklo_ps(c4, d4), _mm_unpackhi_ps(c4, d4));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
+}
+
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
  * bits, so adding bits(n) << 23 (or << 20 for k/8 steps with a 3-bit index

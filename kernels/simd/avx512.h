@@ -84,6 +84,22 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
 FR_INLINE double fr_dacc_sum(fr_dacc acc) { return _mm512_reduce_add_pd(_mm512_add_pd(acc.lo, acc.hi)); }
 
 /*
+ * The sums of the lanes of a, b, c and d, pairwise, into out[0..3]: halves of
+ * a and b (and of c and d) share one add, then quarters of all four, then
+ * lanes within each quarter.
+ */
+FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+{
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E)); /* lanes 0+2, 1+3 in each quarter */
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1)); /* then 0+1 */
+    __m512i first = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(_mm512_permutexvar_ps(first, q)));
+}
+
+/*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
  * bits, so adding bits(n) << 23 (or << 20 for k/8 steps with a 3-bit index
  * below) to a float's bits multiplies it by 2^k, exactly while it stays normal.

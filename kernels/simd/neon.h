@@ -69,6 +69,12 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
 /* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
 FR_INLINE double fr_dacc_sum(fr_dacc acc) { return vaddvq_f64(vaddq_f64(acc.lo, acc.hi)); }
 
+/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
+FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+{
+    vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)));
+}
+
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
  * bits, so adding bits(n) << 23 (or << 20 for k/8 steps with a 3-bit index

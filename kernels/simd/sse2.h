@@ -74,6 +74,14 @@ FR_INLINE double fr_dacc_sum(fr_dacc acc)
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
+FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+{
+    fr_vec ab = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b)); /* a02 b02 a13 b13 */
+    fr_vec cd = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+    _mm_storeu_ps(out, _mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
+}
+
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
  * bits, so adding bits(n) << 23 (or << 20 for k/8 steps) to a float's bits
