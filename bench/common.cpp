@@ -1,5 +1,7 @@
 #include "common.h"
 
+#include "ceiling.h"
+
 #include <time.h>
 
 #include <algorithm>
@@ -117,6 +119,31 @@ void bench_overhead(benchmark::State &st, size_t n)
         benchmark::DoNotOptimize(fastrelu_relu_f32(x, y, n));
         benchmark::ClobberMemory();
     }
+}
+
+std::string ceiling_name(const char *kind, size_t n)
+{
+    return std::string("ceiling/") + kind + "/" + std::to_string(n);
+}
+
+void bench_ceiling(benchmark::State &st, bool store, size_t n)
+{
+    static const frb_ceiling ceiling = frb_ceiling_get();
+    frb_data *d = data_for(n);
+    if (!d)
+        return fail(st, "out of memory");
+    st.SetLabel(ceiling.width);
+    if (store) {
+        ceiling.store(d->out, n); // the first pass faults the pages in
+        for (auto _ : st) {
+            ceiling.store(d->out, n);
+            benchmark::ClobberMemory();
+        }
+    } else {
+        for (auto _ : st)
+            benchmark::DoNotOptimize(ceiling.load(d->x, d->out, n));
+    }
+    st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(8 * n));
 }
 
 std::string memcpy_name(size_t footprint) { return "memcpy/" + std::to_string(footprint / 8); }

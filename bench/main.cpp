@@ -1,5 +1,6 @@
 // fastrelu-bench: registers <op>/<isa>/<n> for every op, ISA and size, the
-// memcpy/<m> baselines and the onednn/<op>/<n> rows, then hands over to
+// memcpy/<m> baselines, the ceiling/{store,load}/<n> rows and the
+// onednn/<op>/<n> rows, then hands over to
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
 
@@ -42,7 +43,8 @@ const char usage[] =
     "  --sizes=LIST     element counts, e.g. 1024,16Ki,4Mi (default 1Ki,16Ki,256Ki,4Mi,64Mi)\n"
     "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
     "                   memcpy and oneDNN stay on one thread)\n"
-    "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n> and memcpy/<m>; every\n"
+    "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, memcpy/<m> and\n"
+    "ceiling/{store,load}/<n> (only storing n floats, only loading 2n); every\n"
     "--benchmark_* flag below is Google Benchmark's.\n\n";
 
 struct Options {
@@ -183,6 +185,12 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
             continue;
         auto *b = benchmark::RegisterBenchmark(frb::memcpy_name(footprint).c_str(),
                                                frb::bench_memcpy, footprint);
+        if (frb::wall_clock())
+            b->UseRealTime();
+    }
+    for (bool store : {true, false}) {
+        auto *b = benchmark::RegisterBenchmark(
+            frb::ceiling_name(store ? "store" : "load", n).c_str(), frb::bench_ceiling, store, n);
         if (frb::wall_clock())
             b->UseRealTime();
     }

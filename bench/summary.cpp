@@ -70,6 +70,7 @@ class Reporter : public benchmark::BenchmarkReporter
             for (size_t i = 0; i < plan_.sizes.size(); i++)
                 print_row(op, plan_.sizes[i], i == 0);
         print_overhead();
+        print_ceilings();
         print_errors();
     }
 
@@ -135,6 +136,22 @@ class Reporter : public benchmark::BenchmarkReporter
             const Result *r = find(frb::overhead_name(n));
             std::printf("  n = %zu:", n);
             print_cell(6, r, r ? r->ns : 0.0, 1);
+        }
+        std::printf("\n");
+    }
+
+    // What the memory system allows a forward op: only its stores, only its line fills.
+    void print_ceilings() const
+    {
+        std::printf("\nceilings of a forward op, GB/s of its 8n bytes: only storing n floats / only "
+                    "loading 2n\n(the line fills of x and of y read for ownership; binding beyond L1)");
+        for (size_t n : plan_.sizes) {
+            const Result *st = find(frb::ceiling_name("store", n));
+            const Result *ld = find(frb::ceiling_name("load", n));
+            std::printf("\n  %6s:", size_label(n).c_str());
+            print_cell(8, st, st ? st->bytes_per_second * 1e-9 : 0.0, 1);
+            std::printf(" /");
+            print_cell(8, ld, ld ? ld->bytes_per_second * 1e-9 : 0.0, 1);
         }
         std::printf("\n");
     }

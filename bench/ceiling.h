@@ -1,0 +1,29 @@
+/*
+ * Loops that only store or only load, at the CPU's widest vector width: the
+ * ceilings that a forward op of n floats is measured against (ceiling.c).
+ */
+#ifndef FASTRELU_BENCH_CEILING_H
+#define FASTRELU_BENCH_CEILING_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct frb_ceiling {
+    const char *width; /* "512-bit", "256-bit" or "compiler-vectorized" */
+    /* Writes n floats to y. */
+    void (*store)(float *y, size_t n);
+    /* Reads n floats of a and n of b; returns a value that depends on all of them. */
+    float (*load)(const float *a, const float *b, size_t n);
+} frb_ceiling;
+
+/* The widest loops this CPU runs. */
+frb_ceiling frb_ceiling_get(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
