@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks that each kernel table's slots point at that ISA's kernels, by name:
-# the slot <op>_<dir> of table <isa> must be the function fr_f32_<op>_<dir>__<isa>.
+# a line "<isa> <op>_<dir> <offset>" (isa nt_avx2 for a streaming twin's kernel)
+# says that slot must be the function fr_f32_<op>_<dir>__<isa>.
 # The names are local symbols of each ISA's object, kept in the linked program.
 #
 # usage: table_symbols.sh NM PROGRAM [EMULATOR...]
@@ -30,7 +31,7 @@ while read -r isa slot offset; do
     want=fr_f32_${slot}__${isa}
     got=${names_at[$((base + offset))]-}
     if [[ " $got " != *" $want "* ]]; then
-        echo "$isa table, $slot: points at '${got# }', want $want" >&2
+        echo "$slot: points at '${got# }', want $want" >&2
         bad=$((bad + 1))
     fi
     lines=$((lines + 1))

@@ -263,6 +263,17 @@ int fr_elu_bwd_ok(float ref, float got, float dy, float x, float alpha, unsigned
 
 /* ---- the kernel tables this CPU runs ------------------------------------ */
 
+const fr_cpu fr_test_cpu_all = {.sse2 = 1,
+                                 .avx2 = 1,
+                                 .fma = 1,
+                                 .avx512f = 1,
+                                 .avx512bw = 1,
+                                 .avx512dq = 1,
+                                 .avx512vl = 1,
+                                 .neon = 1,
+                                 .os_ymm = 1,
+                                 .os_zmm = 1};
+
 const char *fr_test_isa_name(int isa)
 {
     static const char *const names[FR_TEST_NUM_ISAS] = {"scalar", "sse2", "avx2", "avx512", "neon"};

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "dispatch.h"
 #include "internal.h"
 
 /* ---- guard-page buffers ------------------------------------------------- */
@@ -124,6 +125,8 @@ int fr_elu_bwd_ok(float ref, float got, float dy, float x, float alpha, unsigned
 
 #define FR_TEST_NUM_ISAS ((int)FASTRELU_ISA_NEON + 1)
 
+/* Every feature and OS state set: fr_table_for gives it each table this build has. */
+extern const fr_cpu fr_test_cpu_all;
 /* "scalar", "sse2", ... */
 const char *fr_test_isa_name(int isa);
 /*

@@ -21,7 +21,11 @@
 #define FR_BODY(op, dir) fr_##op##_##dir
 #define FR_KERNEL(op, dir, sig, ulp)                                                           \
     static void FR_NAME(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 0); }
+/* Nothing for an op whose bodies ignore stream (FR_STREAMS, src/internal.h). */
 #define FR_KERNEL_NT(op, dir, sig, ulp)                                                        \
+    FR_CAT(FR_KERNEL_NT_, FR_STREAMS(op))(op, dir, sig, ulp)
+#define FR_KERNEL_NT_0(op, dir, sig, ulp)
+#define FR_KERNEL_NT_1(op, dir, sig, ulp)                                                      \
     static void FR_NAME_NT(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 1); }
 
 /* Four independent vectors per iteration keep the load and store ports busy. */
