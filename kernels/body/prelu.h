@@ -8,6 +8,8 @@
  * shorter than FR_SHORT_ROW go FR_ROWS channels at a time, one vector of each
  * row per step: as many vectors in flight as FR_UNROLL gives a long row.
  */
+#include <string.h>
+
 #define FR_ROWS 4
 #define FR_SHORT_ROW (8 * FR_LANES)
 
@@ -49,7 +51,7 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
     }
 }
 
-/* PReLU keeps ordinary stores: its twin ignores stream. */
+/* PReLU keeps ordinary stores, so stream is always 0 (FR_NO_STREAM_prelu, src/internal.h). */
 FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
     (void)stream;
@@ -83,19 +85,19 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
  */
 #define FR_FSUM 16
 
-/* m <= FR_LANES floats: write dx (unless NULL) and return s + the m terms. */
-FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alpha, float *dx,
-                                   size_t m, fr_vec s)
+/* m <= FR_LANES floats at i: write dx (unless NULL) and return s + the m terms. */
+FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, float *dx, size_t i,
+                                   fr_vec alpha, size_t m, fr_vec s)
 {
     int full = m == FR_LANES;
-    fr_vec g = full ? fr_loadu(dy) : fr_load_part(dy, m);
-    fr_vec v = full ? fr_loadu(x) : fr_load_part(x, m);
+    fr_vec g = full ? fr_loadu(dy + i) : fr_load_part(dy + i, m);
+    fr_vec v = full ? fr_loadu(x + i) : fr_load_part(x + i, m);
     if (dx) {
         fr_vec d = fr_leaky_grad_v(g, v, alpha);
         if (full)
-            fr_storeu(dx, d);
+            fr_storeu(dx + i, d);
         else
-            fr_store_part(dx, d, m);
+            fr_store_part(dx + i, d, m);
     }
     /* Lanes past m hold x = dy = 0, which add 0. */
     return fr_add(s, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
@@ -106,11 +108,9 @@ FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, fr_vec alpha
  * last chunk's leftover vectors can add up to FR_UNROLL more to a lane), added
  * pairwise into acc after every chunk.
  */
-FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, fr_vec a, float *dx,
+FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, float *dx, fr_vec a,
                                    size_t inner, fr_dacc acc)
 {
-#define FR_STEP(k, s) s = fr_prelu_bwd_step(dy + i + (k) * FR_LANES, x + i + (k) * FR_LANES, a, \
-                                            dx ? dx + i + (k) * FR_LANES : NULL, FR_LANES, s)
     size_t i = 0;
     while (i < inner) {
         size_t end = inner - i > FR_FSUM * FR_UNROLL * FR_LANES
@@ -118,22 +118,23 @@ FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, fr_vec a, fl
                          : inner;
         fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
         for (; i + FR_UNROLL * FR_LANES <= end; i += FR_UNROLL * FR_LANES) {
-            FR_STEP(0, s0);
-            FR_STEP(1, s1);
-            FR_STEP(2, s2);
-            FR_STEP(3, s3);
+            s0 = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, s0);
+            s1 = fr_prelu_bwd_step(dy, x, dx, i + FR_LANES, a, FR_LANES, s1);
+            s2 = fr_prelu_bwd_step(dy, x, dx, i + 2 * FR_LANES, a, FR_LANES, s2);
+            s3 = fr_prelu_bwd_step(dy, x, dx, i + 3 * FR_LANES, a, FR_LANES, s3);
         }
         for (; i + FR_LANES <= end; i += FR_LANES)
-            FR_STEP(0, s0);
+            s0 = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, s0);
         if (i < end) {
-            s1 = fr_prelu_bwd_step(dy + i, x + i, a, dx ? dx + i : NULL, end - i, s1);
+            s1 = fr_prelu_bwd_step(dy, x, dx, i, a, end - i, s1);
             i = end;
         }
         acc = fr_dacc_add(acc, fr_add(fr_add(s0, s1), fr_add(s2, s3)));
     }
-#undef FR_STEP
     return acc;
 }
+
+#undef FR_ROW
 
 /*
  * FR_ROWS channels of short rows: row j of every o goes into s<j>, which moves
@@ -151,16 +152,13 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
     fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
     size_t terms = 0;
     int flushed = 0;
-#define FR_BLOCK_STEP(m)                                                                       \
+    /* m floats at `at` in each of the block's four rows. */
+#define FR_BLOCK_STEP(at, m)                                                                   \
     do {                                                                                       \
-        s0 = fr_prelu_bwd_step(FR_ROW(dyo, 0), FR_ROW(xo, 0), a0, dxo ? FR_ROW(dxo, 0) : NULL, m, \
-                               s0);                                                            \
-        s1 = fr_prelu_bwd_step(FR_ROW(dyo, 1), FR_ROW(xo, 1), a1, dxo ? FR_ROW(dxo, 1) : NULL, m, \
-                               s1);                                                            \
-        s2 = fr_prelu_bwd_step(FR_ROW(dyo, 2), FR_ROW(xo, 2), a2, dxo ? FR_ROW(dxo, 2) : NULL, m, \
-                               s2);                                                            \
-        s3 = fr_prelu_bwd_step(FR_ROW(dyo, 3), FR_ROW(xo, 3), a3, dxo ? FR_ROW(dxo, 3) : NULL, m, \
-                               s3);                                                            \
+        s0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, s0);                                    \
+        s1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, s1);                            \
+        s2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, s2);                        \
+        s3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, s3);                        \
         if (++terms == FR_FSUM) {                                                              \
             acc0 = fr_dacc_add(acc0, s0);                                                      \
             acc1 = fr_dacc_add(acc1, s1);                                                      \
@@ -173,12 +171,10 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
     } while (0)
     for (size_t o = 0; o < outer; o++) {
         size_t off = o * channels * inner, i = 0;
-        const float *dyo = dy + off, *xo = x + off;
-        float *dxo = dx ? dx + off : NULL;
         for (; i + FR_LANES <= inner; i += FR_LANES)
-            FR_BLOCK_STEP(FR_LANES);
+            FR_BLOCK_STEP(off + i, FR_LANES);
         if (i < inner)
-            FR_BLOCK_STEP(inner - i);
+            FR_BLOCK_STEP(off + i, inner - i);
     }
 #undef FR_BLOCK_STEP
     if (!dalpha)
@@ -192,7 +188,6 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
     dalpha[2] = (float)fr_dacc_sum(fr_dacc_add(acc2, s2));
     dalpha[3] = (float)fr_dacc_sum(fr_dacc_add(acc3, s3));
 }
-#undef FR_ROW
 
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
                               float *dalpha, size_t outer, size_t channels, size_t inner)
@@ -209,7 +204,7 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
         fr_dacc acc = fr_dacc_zero();
         for (size_t o = 0; o < outer; o++) {
             size_t base = (o * channels + c) * inner;
-            acc = fr_prelu_row_bwd(dy + base, x + base, a, dx ? dx + base : NULL, inner, acc);
+            acc = fr_prelu_row_bwd(dy + base, x + base, dx ? dx + base : NULL, a, inner, acc);
         }
         /* Pairwise across the lanes: a chain of FR_LANES dependent adds per channel was the
          * bottleneck of short rows. */
@@ -246,23 +241,26 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
     fr_vec a0 = fr_load_upto(alpha, m0), a1 = fr_load_upto(alpha + FR_LANES, m1);
     fr_vec a2 = fr_load_upto(alpha + 2 * FR_LANES, m2);
     fr_vec a3 = fr_load_upto(alpha + 3 * FR_LANES, m3);
+    size_t vectors = (channels + FR_LANES - 1) / FR_LANES;
     fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     for (size_t o = 0; o < outer;) {
         size_t end = outer - o > FR_FSUM ? o + FR_FSUM : outer;
         fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
         for (; o < end; o++) {
             size_t r = o * channels;
-#define FR_NHWC_STEP(j)                                                                        \
-    s##j = fr_prelu_bwd_step(dy + r + (j) * FR_LANES, x + r + (j) * FR_LANES, a##j,            \
-                             dx ? dx + r + (j) * FR_LANES : NULL, m##j, s##j)
-            FR_NHWC_STEP(0);
-            if (m1)
-                FR_NHWC_STEP(1);
-            if (m2)
-                FR_NHWC_STEP(2);
-            if (m3)
-                FR_NHWC_STEP(3);
-#undef FR_NHWC_STEP
+            switch (vectors) {
+            case 4:
+                s3 = fr_prelu_bwd_step(dy, x, dx, r + 3 * FR_LANES, a3, m3, s3);
+                /* fall through */
+            case 3:
+                s2 = fr_prelu_bwd_step(dy, x, dx, r + 2 * FR_LANES, a2, m2, s2);
+                /* fall through */
+            case 2:
+                s1 = fr_prelu_bwd_step(dy, x, dx, r + FR_LANES, a1, m1, s1);
+                /* fall through */
+            default:
+                s0 = fr_prelu_bwd_step(dy, x, dx, r, a0, m0, s0);
+            }
         }
         acc0 = fr_dacc_add(acc0, s0);
         acc1 = fr_dacc_add(acc1, s1);
@@ -287,6 +285,21 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
  */
 #define FR_NHWC_TILE 1024
 
+/* One row's tc channels at `at` into s[0..tc). */
+FR_INLINE void fr_prelu_bwd_nhwc_row(const float *dy, const float *x, const float *alpha,
+                                     float *dx, size_t at, float *s, size_t tc)
+{
+    size_t c = 0;
+    for (; c + FR_LANES <= tc; c += FR_LANES)
+        fr_storeu(s + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c), FR_LANES,
+                                           fr_loadu(s + c)));
+    if (c < tc) {
+        size_t m = tc - c;
+        fr_store_part(s + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_load_part(alpha + c, m), m,
+                                               fr_load_part(s + c, m)), m);
+    }
+}
+
 static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alpha, float *dx,
                               float *dalpha, size_t outer, size_t channels)
 {
@@ -298,32 +311,17 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
     double acc[FR_NHWC_TILE];
     for (size_t c0 = 0; c0 < channels; c0 += FR_NHWC_TILE) {
         size_t tc = channels - c0 < FR_NHWC_TILE ? channels - c0 : FR_NHWC_TILE;
-        for (size_t j = 0; j < tc; j++)
-            acc[j] = 0.0;
+        memset(acc, 0, tc * sizeof acc[0]);
         for (size_t o = 0; o < outer;) {
             size_t end = outer - o > FR_FSUM ? o + FR_FSUM : outer;
-            for (size_t j = 0; j < tc; j++)
-                s[j] = 0.0f;
-            for (; o < end; o++) {
-                size_t row = o * channels + c0;
-                for (size_t c = 0; c < tc; c += FR_LANES) {
-                    size_t m = tc - c < FR_LANES ? tc - c : FR_LANES;
-                    fr_vec sum = fr_prelu_bwd_step(dy + row + c, x + row + c,
-                                                   fr_load_upto(alpha + c0 + c, m),
-                                                   dx ? dx + row + c : NULL, m,
-                                                   fr_load_upto(s + c, m));
-                    if (m == FR_LANES)
-                        fr_storeu(s + c, sum);
-                    else
-                        fr_store_part(s + c, sum, m);
-                }
-            }
+            memset(s, 0, tc * sizeof s[0]);
+            for (; o < end; o++)
+                fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, s, tc);
             for (size_t j = 0; j < tc; j++)
                 acc[j] += (double)s[j];
         }
-        if (dalpha)
-            for (size_t j = 0; j < tc; j++)
-                dalpha[c0 + j] = (float)acc[j];
+        for (size_t j = 0; dalpha && j < tc; j++)
+            dalpha[c0 + j] = (float)acc[j];
     }
 }
 
