@@ -54,6 +54,19 @@ static fastrelu_status frb_prelu_bwd(const frb_data *d, float *dx, float *dalpha
                                        d->n / d->channels);
 }
 
+/* The same calls channels last: n/C rows (N*H*W) of C channels. */
+static fastrelu_status frb_prelu_nhwc_fwd(const frb_data *d, float *y, float *dalpha)
+{
+    (void)dalpha;
+    return fastrelu_prelu_f32(d->x, d->alpha, y, d->n / d->channels, d->channels, 1);
+}
+
+static fastrelu_status frb_prelu_nhwc_bwd(const frb_data *d, float *dx, float *dalpha)
+{
+    return fastrelu_prelu_backward_f32(d->dy, d->x, d->alpha, dx, dalpha, d->n / d->channels,
+                                       d->channels, 1);
+}
+
 static fastrelu_status frb_elu_fwd(const frb_data *d, float *y, float *dalpha)
 {
     (void)dalpha;
@@ -86,6 +99,7 @@ typedef struct frb_op {
     int ulp;           /* 0: bit for bit */
     int arrays;        /* arrays of n floats read or written */
     int ch_in, ch_out; /* arrays of `channels` floats read, written */
+    int nhwc;          /* PReLU with the channels last */
     frb_call_fn call;
 } frb_op;
 
@@ -105,8 +119,13 @@ typedef struct frb_op {
 #define FRB_TRAFFIC_prelu_bwd 3, 1, 1
 
 #define FRB_OP(op, dir, sig, ulp)                                                                  \
-    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, frb_##op##_##dir},
-static const frb_op frb_ops[] = {FR_KERNEL_LIST(FRB_OP)};
+    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, 0, frb_##op##_##dir},
+static const frb_op frb_ops[] = {
+    FR_KERNEL_LIST(FRB_OP)
+    /* PReLU once more in the other layout, which takes other loops in the kernels. */
+    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd},
+    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd},
+};
 #undef FRB_OP
 
 #define FRB_NUM_OPS (sizeof frb_ops / sizeof frb_ops[0])
@@ -273,12 +292,14 @@ static const char *frb_compare_dalpha(const frb_data *d)
     return NULL;
 }
 
-static void frb_measure_dalpha_terms(frb_data *d)
+/* Channel c's elements: NCHW, a run of n/C from c*n/C; NHWC, every C-th from c. */
+static void frb_measure_dalpha_terms(frb_data *d, int nhwc)
 {
     size_t inner = d->n / d->channels;
+    size_t first = nhwc ? 1 : inner, step = nhwc ? d->channels : 1;
     for (size_t c = 0; c < d->channels; c++) {
         double sum = 0.0;
-        for (size_t i = c * inner; i < (c + 1) * inner; i++)
+        for (size_t k = 0, i = c * first; k < inner; k++, i += step)
             if (!(d->x[i] > 0.0f))
                 sum += fabs((double)d->x[i] * d->dy[i]);
         d->dalpha_scale[c] = sum;
@@ -289,7 +310,7 @@ static void frb_measure_dalpha_terms(frb_data *d)
 static void frb_have_reference(frb_data *d, size_t op)
 {
     if (frb_ops[op].ch_out)
-        frb_measure_dalpha_terms(d);
+        frb_measure_dalpha_terms(d, frb_ops[op].nhwc);
     d->ref_op = op;
 }
 

@@ -30,7 +30,8 @@ extern "C" {
  * n, so every size sees the same values and the buffers are filled once.
  * x is uniform in [-8, 8) with 1 in 32 elements an exact +0 or -0, so relu6
  * clips on both sides and the x == 0 rules are exercised; dy is uniform in
- * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C.
+ * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C, and
+ * prelu_nhwc as n / C rows of the same C channels.
  */
 typedef struct frb_data {
     size_t capacity;

@@ -5,8 +5,9 @@
     python3 scripts/plot_bench.py bench.json out.png
 
 Columns are ops, the top row forward and the bottom row backward. oneDNN is
-drawn dashed, and memcpy over the same footprint (the roofline's baseline)
-dotted grey. With --benchmark_repetitions each point is the median.
+drawn dashed, memcpy over the same footprint (the roofline's baseline)
+dotted grey, and on forward panels the ceiling/{store,load} rows dotted red
+and brown. With --benchmark_repetitions each point is the median.
 """
 import json
 import statistics
@@ -27,7 +28,8 @@ BACKWARD = "_backward_f32"
 
 
 def parse(name):
-    """(op, series, n) from '<op>/<isa>/<n>', 'onednn/<op>/<n>' or 'memcpy/<m>'."""
+    """(op, series, n) from '<op>/<isa>/<n>', 'onednn/<op>/<n>' or 'memcpy/<m>'
+    (and ('ceiling', kind, n) from 'ceiling/<kind>/<n>')."""
     parts = name.split("/")
     if parts[0] == "memcpy" and len(parts) == 2:
         return "memcpy", "memcpy", int(parts[1])
@@ -77,6 +79,12 @@ def draw_panel(ax, op, series):
         sizes.update(n for n, _ in points)
         style = "--" if isa == "onednn" else "-"
         ax.plot(*zip(*points), style, marker="o", markersize=3, label=isa)
+    if not op.endswith(BACKWARD):  # what only storing n floats, or only loading 2n, reaches
+        for kind, color in (("store", "tab:red"), ("load", "tab:brown")):
+            points = sorted((n, v) for n, v in series.get(("ceiling", kind), {}).items()
+                            if n in sizes)
+            if points:
+                ax.plot(*zip(*points), ":", color=color, label=kind + " only")
     baseline = sorted(memcpy_line(series, op.endswith(BACKWARD)).items())
     baseline = [(n, gbs) for n, gbs in baseline if n in sizes]
     if baseline:
@@ -97,7 +105,7 @@ def main(argv):
     if len(argv) != 3:
         sys.exit("usage: plot_bench.py bench.json out.png")
     series, context = load(argv[1])
-    ops = [op for op in dict.fromkeys(op for op, _ in series) if op != "memcpy"]
+    ops = [op for op in dict.fromkeys(op for op, _ in series) if op not in ("memcpy", "ceiling")]
     forward = [op for op in ops if not op.endswith(BACKWARD)]
     if not forward:
         sys.exit("plot_bench.py: no fastrelu-bench results in " + argv[1])
