@@ -840,6 +840,42 @@ static void fr_test_dalpha_2p24(void **state)
     fr_end_test();
 }
 
+/*
+ * Terms of ±3e38 that cancel: rows 0 and 1 give -3e38 each, rows 2 and 3
+ * +3e38, so every channel's sum is exactly 0. Any float partial sum of two of
+ * them overflows to -inf and never comes back (the fuzzer found that in a
+ * kernel that summed in float before double).
+ */
+static void fr_test_dalpha_range(void **state)
+{
+    int isa = (int)(intptr_t)*state;
+    const fr_kernels *t = fr_table_or_skip(isa);
+    fr_start_test();
+    const fr_shape shapes[] = {{4, 5, 33}, {4, 5, 1}, {4, 100, 1}};
+    enum { CAP = 4 * 5 * 33 }; /* the largest shape */
+    float x[CAP], dy[CAP], dx[CAP], alpha[100], dalpha[100];
+    for (size_t c = 0; c < 100; c++)
+        alpha[c] = 0.5f;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        fr_shape sh = shapes[k];
+        size_t row = sh.channels * sh.inner;
+        for (size_t i = 0; i < sh.outer * row; i++) {
+            x[i] = -2e38f;
+            dy[i] = i / row < 2 ? 1.5f : -1.5f;
+        }
+        t->prelu_bwd(dy, x, alpha, dx, dalpha, sh.outer, sh.channels, sh.inner);
+        for (size_t c = 0; c < sh.channels; c++) {
+            fr_dalpha_sum e = fr_dalpha_exact(dy, x, sh.outer, sh.channels, sh.inner, c);
+            if (!fr_dalpha_ok(dalpha[c], e))
+                fr_note_failure(5, "prelu_bwd dalpha range/%s: shape %zu x %zu x %zu: dalpha[%zu] "
+                                   "= %a, exact %a",
+                                fr_test_isa_name(isa), sh.outer, sh.channels, sh.inner, c,
+                                (double)dalpha[c], e.sum + e.comp);
+        }
+    }
+    fr_end_test();
+}
+
 // clang-format off
 #define FR_TEST(op, dir, isa, name) \
     {#op "_" #dir "/" name, fr_test_kernel, NULL, NULL, &fr_t_##op##_##dir[isa]}
@@ -850,7 +886,8 @@ static void fr_test_dalpha_2p24(void **state)
     FR_TEST(op, dir, FASTRELU_ISA_AVX512, "avx512"),       \
     FR_TEST(op, dir, FASTRELU_ISA_NEON, "neon"),
 #define FR_DALPHA_TEST(isa, name) \
-    {"prelu_bwd_dalpha_2^24/" name, fr_test_dalpha_2p24, NULL, NULL, (void *)(intptr_t)(isa)}
+    {"prelu_bwd_dalpha_2^24/" name, fr_test_dalpha_2p24, NULL, NULL, (void *)(intptr_t)(isa)}, \
+    {"prelu_bwd_dalpha_range/" name, fr_test_dalpha_range, NULL, NULL, (void *)(intptr_t)(isa)}
 
 int main(void)
 {

@@ -76,18 +76,15 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 }
 
 /*
- * dalpha's terms (x > 0 ? 0 : x*dy) are summed in float lanes, at most FR_FSUM
- * to a lane, and each lane's partial sum is then added into double lanes
- * (fr_dacc). A float sum of k terms is off by at most (k-1) * 2^-24 of their
- * absolute sum: 16 terms give 9e-7, far inside the documented 1e-5, where 2^24
- * terms per channel in float would lose all accuracy. Converting and adding
- * every vector in double cost more than the rest of the loop.
+ * dalpha's terms (x > 0 ? 0 : x*dy) are float products, as in the reference,
+ * summed in double lanes (fr_dacc): 2^24 terms per channel would lose all
+ * accuracy in float, and a float partial sum can overflow where the double
+ * sum does not (two terms of 2^127 cancelled by two of -2^127).
  */
-#define FR_FSUM 16
 
-/* m <= FR_LANES floats at i: write dx (unless NULL) and return s + the m terms. */
-FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, float *dx, size_t i,
-                                   fr_vec alpha, size_t m, fr_vec s)
+/* m <= FR_LANES floats at i: write dx (unless NULL) and add the m terms to acc. */
+FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, float *dx, size_t i,
+                                    fr_vec alpha, size_t m, fr_dacc acc)
 {
     int full = m == FR_LANES;
     fr_vec g = full ? fr_loadu(dy + i) : fr_load_part(dy + i, m);
@@ -100,74 +97,42 @@ FR_INLINE fr_vec fr_prelu_bwd_step(const float *dy, const float *x, float *dx, s
             fr_store_part(dx + i, d, m);
     }
     /* Lanes past m hold x = dy = 0, which add 0. */
-    return fr_add(s, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
+    return fr_dacc_add(acc, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
 }
 
-/*
- * One long row into acc: FR_UNROLL float sums of FR_FSUM vectors each (the
- * last chunk's leftover vectors can add up to FR_UNROLL more to a lane), added
- * pairwise into acc after every chunk.
- */
+/* Four sums in flight along a long row, added pairwise into acc at its end. */
 FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, float *dx, fr_vec a,
                                    size_t inner, fr_dacc acc)
 {
+    fr_dacc s1 = fr_dacc_zero(), s2 = s1, s3 = s1;
     size_t i = 0;
-    while (i < inner) {
-        size_t end = inner - i > FR_FSUM * FR_UNROLL * FR_LANES
-                         ? i + FR_FSUM * FR_UNROLL * FR_LANES
-                         : inner;
-        fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
-        for (; i + FR_UNROLL * FR_LANES <= end; i += FR_UNROLL * FR_LANES) {
-            s0 = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, s0);
-            s1 = fr_prelu_bwd_step(dy, x, dx, i + FR_LANES, a, FR_LANES, s1);
-            s2 = fr_prelu_bwd_step(dy, x, dx, i + 2 * FR_LANES, a, FR_LANES, s2);
-            s3 = fr_prelu_bwd_step(dy, x, dx, i + 3 * FR_LANES, a, FR_LANES, s3);
-        }
-        for (; i + FR_LANES <= end; i += FR_LANES)
-            s0 = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, s0);
-        if (i < end) {
-            s1 = fr_prelu_bwd_step(dy, x, dx, i, a, end - i, s1);
-            i = end;
-        }
-        acc = fr_dacc_add(acc, fr_add(fr_add(s0, s1), fr_add(s2, s3)));
+    for (; i + FR_UNROLL * FR_LANES <= inner; i += FR_UNROLL * FR_LANES) {
+        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc);
+        s1 = fr_prelu_bwd_step(dy, x, dx, i + FR_LANES, a, FR_LANES, s1);
+        s2 = fr_prelu_bwd_step(dy, x, dx, i + 2 * FR_LANES, a, FR_LANES, s2);
+        s3 = fr_prelu_bwd_step(dy, x, dx, i + 3 * FR_LANES, a, FR_LANES, s3);
     }
-    return acc;
+    for (; i + FR_LANES <= inner; i += FR_LANES)
+        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc);
+    if (i < inner)
+        s1 = fr_prelu_bwd_step(dy, x, dx, i, a, inner - i, s1);
+    return fr_dacc_merge(fr_dacc_merge(acc, s1), fr_dacc_merge(s2, s3));
 }
 
-#undef FR_ROW
-
-/*
- * FR_ROWS channels of short rows: row j of every o goes into s<j>, which moves
- * into acc<j> before any lane holds more than FR_FSUM terms. When no lane got
- * that far, the four float sums finish in float with fr_hsum4 (two more adds
- * per lane for the widest vector, so still under 2e-6 of the absolute sum):
- * four reductions in double cost more than a block of short rows itself.
- */
+/* FR_ROWS channels of short rows: row j of every o goes into acc<j>. */
 static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alpha, float *dx,
                                float *dalpha, size_t outer, size_t channels, size_t inner)
 {
     fr_vec a0 = fr_set1(alpha[0]), a1 = fr_set1(alpha[1]);
     fr_vec a2 = fr_set1(alpha[2]), a3 = fr_set1(alpha[3]);
     fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
-    size_t terms = 0;
-    int flushed = 0;
     /* m floats at `at` in each of the block's four rows. */
 #define FR_BLOCK_STEP(at, m)                                                                   \
     do {                                                                                       \
-        s0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, s0);                                    \
-        s1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, s1);                            \
-        s2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, s2);                        \
-        s3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, s3);                        \
-        if (++terms == FR_FSUM) {                                                              \
-            acc0 = fr_dacc_add(acc0, s0);                                                      \
-            acc1 = fr_dacc_add(acc1, s1);                                                      \
-            acc2 = fr_dacc_add(acc2, s2);                                                      \
-            acc3 = fr_dacc_add(acc3, s3);                                                      \
-            s0 = s1 = s2 = s3 = fr_set1(0.0f);                                                 \
-            terms = 0;                                                                         \
-            flushed = 1;                                                                       \
-        }                                                                                      \
+        acc0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, acc0);                                \
+        acc1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, acc1);                        \
+        acc2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, acc2);                    \
+        acc3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, acc3);                    \
     } while (0)
     for (size_t o = 0; o < outer; o++) {
         size_t off = o * channels * inner, i = 0;
@@ -179,14 +144,7 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
 #undef FR_BLOCK_STEP
     if (!dalpha)
         return;
-    if (!flushed) {
-        fr_hsum4(s0, s1, s2, s3, dalpha);
-        return;
-    }
-    dalpha[0] = (float)fr_dacc_sum(fr_dacc_add(acc0, s0));
-    dalpha[1] = (float)fr_dacc_sum(fr_dacc_add(acc1, s1));
-    dalpha[2] = (float)fr_dacc_sum(fr_dacc_add(acc2, s2));
-    dalpha[3] = (float)fr_dacc_sum(fr_dacc_add(acc3, s3));
+    fr_dacc_sum4(acc0, acc1, acc2, acc3, dalpha); /* one reduction for four channels */
 }
 
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
@@ -219,8 +177,8 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
  * apart: at 16Mi floats that ran at half of relu_backward's speed with 64
  * channels and a quarter with 1000.)
  *
- * Up to FR_UNROLL vectors of channels, the sums stay in registers: vector j
- * of every row goes into s<j>, which moves into acc<j> every FR_FSUM rows.
+ * Up to FR_UNROLL vectors of channels, the sums stay in registers: vector j of
+ * every row goes into acc<j>.
  */
 FR_INLINE size_t fr_lanes_of(size_t channels, size_t j)
 {
@@ -243,29 +201,21 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
     fr_vec a3 = fr_load_upto(alpha + 3 * FR_LANES, m3);
     size_t vectors = (channels + FR_LANES - 1) / FR_LANES;
     fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    for (size_t o = 0; o < outer;) {
-        size_t end = outer - o > FR_FSUM ? o + FR_FSUM : outer;
-        fr_vec s0 = fr_set1(0.0f), s1 = s0, s2 = s0, s3 = s0;
-        for (; o < end; o++) {
-            size_t r = o * channels;
-            switch (vectors) {
-            case 4:
-                s3 = fr_prelu_bwd_step(dy, x, dx, r + 3 * FR_LANES, a3, m3, s3);
-                /* fall through */
-            case 3:
-                s2 = fr_prelu_bwd_step(dy, x, dx, r + 2 * FR_LANES, a2, m2, s2);
-                /* fall through */
-            case 2:
-                s1 = fr_prelu_bwd_step(dy, x, dx, r + FR_LANES, a1, m1, s1);
-                /* fall through */
-            default:
-                s0 = fr_prelu_bwd_step(dy, x, dx, r, a0, m0, s0);
-            }
+    for (size_t o = 0; o < outer; o++) {
+        size_t r = o * channels;
+        switch (vectors) {
+        case 4:
+            acc3 = fr_prelu_bwd_step(dy, x, dx, r + 3 * FR_LANES, a3, m3, acc3);
+            /* fall through */
+        case 3:
+            acc2 = fr_prelu_bwd_step(dy, x, dx, r + 2 * FR_LANES, a2, m2, acc2);
+            /* fall through */
+        case 2:
+            acc1 = fr_prelu_bwd_step(dy, x, dx, r + FR_LANES, a1, m1, acc1);
+            /* fall through */
+        default:
+            acc0 = fr_prelu_bwd_step(dy, x, dx, r, a0, m0, acc0);
         }
-        acc0 = fr_dacc_add(acc0, s0);
-        acc1 = fr_dacc_add(acc1, s1);
-        acc2 = fr_dacc_add(acc2, s2);
-        acc3 = fr_dacc_add(acc3, s3);
     }
     if (!dalpha)
         return;
@@ -279,24 +229,26 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
 }
 
 /*
- * More channels: each channel's float partial sum lives in s[], FR_FSUM rows
- * at a time, and then moves into acc[] in double; channels go FR_NHWC_TILE at
- * a time so that both fit on the stack.
+ * More channels: each channel's sum lives in acc[] on the stack, FR_NHWC_TILE
+ * channels at a time.
  */
-#define FR_NHWC_TILE 1024
+#define FR_NHWC_TILE 512
 
-/* One row's tc channels at `at` into s[0..tc). */
+/* One row's tc channels at `at` into acc[0..tc). */
 FR_INLINE void fr_prelu_bwd_nhwc_row(const float *dy, const float *x, const float *alpha,
-                                     float *dx, size_t at, float *s, size_t tc)
+                                     float *dx, size_t at, double *acc, size_t tc)
 {
     size_t c = 0;
     for (; c + FR_LANES <= tc; c += FR_LANES)
-        fr_storeu(s + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c), FR_LANES,
-                                           fr_loadu(s + c)));
+        fr_dacc_store(acc + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c),
+                                                 FR_LANES, fr_dacc_load(acc + c)));
     if (c < tc) {
+        double lanes[FR_LANES] = {0};
         size_t m = tc - c;
-        fr_store_part(s + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_load_part(alpha + c, m), m,
-                                               fr_load_part(s + c, m)), m);
+        memcpy(lanes, acc + c, m * sizeof lanes[0]);
+        fr_dacc_store(lanes, fr_prelu_bwd_step(dy, x, dx, at + c, fr_load_part(alpha + c, m),
+                                               m, fr_dacc_load(lanes)));
+        memcpy(acc + c, lanes, m * sizeof lanes[0]);
     }
 }
 
@@ -307,19 +259,12 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
         fr_prelu_bwd_nhwc_narrow(dy, x, alpha, dx, dalpha, outer, channels);
         return;
     }
-    float s[FR_NHWC_TILE];
     double acc[FR_NHWC_TILE];
     for (size_t c0 = 0; c0 < channels; c0 += FR_NHWC_TILE) {
         size_t tc = channels - c0 < FR_NHWC_TILE ? channels - c0 : FR_NHWC_TILE;
         memset(acc, 0, tc * sizeof acc[0]);
-        for (size_t o = 0; o < outer;) {
-            size_t end = outer - o > FR_FSUM ? o + FR_FSUM : outer;
-            memset(s, 0, tc * sizeof s[0]);
-            for (; o < end; o++)
-                fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, s, tc);
-            for (size_t j = 0; j < tc; j++)
-                acc[j] += (double)s[j];
-        }
+        for (size_t o = 0; o < outer; o++)
+            fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, acc, tc);
         for (size_t j = 0; dalpha && j < tc; j++)
             dalpha[c0 + j] = (float)acc[j];
     }

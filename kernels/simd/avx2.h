@@ -75,6 +75,14 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm256_storeu_pd(out, acc.lo);
     _mm256_storeu_pd(out + 4, acc.hi);
 }
+FR_INLINE fr_dacc fr_dacc_load(const double *in)
+{
+    return (fr_dacc){_mm256_loadu_pd(in), _mm256_loadu_pd(in + 4)};
+}
+FR_INLINE fr_dacc fr_dacc_merge(fr_dacc a, fr_dacc b)
+{
+    return (fr_dacc){_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)};
+}
 /* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
 FR_INLINE double fr_dacc_sum(fr_dacc acc)
 {
@@ -82,18 +90,14 @@ FR_INLINE double fr_dacc_sum(fr_dacc acc)
     __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
-
-/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
-FR_INLINE __m128 fr_fold128(__m256 v)
+/* The sums of four accumulators' lanes, pairwise, each rounded once into out[0..3]. */
+FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *out)
 {
-    return _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-}
-FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
-{
-    __m128 a4 = fr_fold128(a), b4 = fr_fold128(b), c4 = fr_fold128(c), d4 = fr_fold128(d);
-    __m128 ab = _mm_add_ps(_mm_unpacklo_ps(a4, b4), _mm_unpackhi_ps(a4, b4));
-    __m128 cd = _mm_add_ps(_mm_unpacklo_ps(c4, d4), _mm_unpackhi_ps(c4, d4));
-    _mm_storeu_ps(out, _mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
+    __m256d ab = _mm256_hadd_pd(_mm256_add_pd(a.lo, a.hi), _mm256_add_pd(b.lo, b.hi));
+    __m256d cd = _mm256_hadd_pd(_mm256_add_pd(c.lo, c.hi), _mm256_add_pd(d.lo, d.hi));
+    /* ab = a01 b01 a23 b23, cd likewise: add the halves crosswise. */
+    __m256d s = _mm256_add_pd(_mm256_permute2f128_pd(ab, cd, 0x21), _mm256_blend_pd(ab, cd, 0xC));
+    _mm_storeu_ps(out, _mm256_cvtpd_ps(s));
 }
 
 /*

@@ -80,23 +80,32 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm512_storeu_pd(out, acc.lo);
     _mm512_storeu_pd(out + 8, acc.hi);
 }
+FR_INLINE fr_dacc fr_dacc_load(const double *in)
+{
+    return (fr_dacc){_mm512_loadu_pd(in), _mm512_loadu_pd(in + 8)};
+}
+FR_INLINE fr_dacc fr_dacc_merge(fr_dacc a, fr_dacc b)
+{
+    return (fr_dacc){_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)};
+}
 /* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
 FR_INLINE double fr_dacc_sum(fr_dacc acc) { return _mm512_reduce_add_pd(_mm512_add_pd(acc.lo, acc.hi)); }
-
 /*
- * The sums of the lanes of a, b, c and d, pairwise, into out[0..3]: halves of
- * a and b (and of c and d) share one add, then quarters of all four, then
- * lanes within each quarter.
+ * The sums of four accumulators' lanes, pairwise, each rounded once into
+ * out[0..3]: quarters of a and b (and of c and d) share one add, then
+ * quarters of all four, then the two lanes left in each quarter.
  */
-FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *out)
 {
-    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
-    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xEE));
-    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xDD));
-    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0x4E)); /* lanes 0+2, 1+3 in each quarter */
-    q = _mm512_add_ps(q, _mm512_permute_ps(q, 0xB1)); /* then 0+1 */
-    __m512i first = _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    _mm_storeu_ps(out, _mm512_castps512_ps128(_mm512_permutexvar_ps(first, q)));
+    __m512d a8 = _mm512_add_pd(a.lo, a.hi), b8 = _mm512_add_pd(b.lo, b.hi);
+    __m512d c8 = _mm512_add_pd(c.lo, c.hi), d8 = _mm512_add_pd(d.lo, d.hi);
+    __m512d ab = _mm512_add_pd(_mm512_shuffle_f64x2(a8, b8, 0x44), _mm512_shuffle_f64x2(a8, b8, 0xEE));
+    __m512d cd = _mm512_add_pd(_mm512_shuffle_f64x2(c8, d8, 0x44), _mm512_shuffle_f64x2(c8, d8, 0xEE));
+    __m512d q = _mm512_add_pd(_mm512_shuffle_f64x2(ab, cd, 0x88), _mm512_shuffle_f64x2(ab, cd, 0xDD));
+    __m512d s = _mm512_add_pd(q, _mm512_permute_pd(q, 0x55)); /* each lane: its pair's sum */
+    __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 0, 0, 0, 0);
+    __m256 f = _mm256_permutevar8x32_ps(_mm512_cvtpd_ps(s), even);
+    _mm_storeu_ps(out, _mm256_castps256_ps128(f));
 }
 
 /*

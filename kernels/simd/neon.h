@@ -66,13 +66,22 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     vst1q_f64(out, acc.lo);
     vst1q_f64(out + 2, acc.hi);
 }
+FR_INLINE fr_dacc fr_dacc_load(const double *in)
+{
+    return (fr_dacc){vld1q_f64(in), vld1q_f64(in + 2)};
+}
+FR_INLINE fr_dacc fr_dacc_merge(fr_dacc a, fr_dacc b)
+{
+    return (fr_dacc){vaddq_f64(a.lo, b.lo), vaddq_f64(a.hi, b.hi)};
+}
 /* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
 FR_INLINE double fr_dacc_sum(fr_dacc acc) { return vaddvq_f64(vaddq_f64(acc.lo, acc.hi)); }
-
-/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
-FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+/* The sums of four accumulators' lanes, pairwise, each rounded once into out[0..3]. */
+FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *out)
 {
-    vst1q_f32(out, vpaddq_f32(vpaddq_f32(a, b), vpaddq_f32(c, d)));
+    float64x2_t ab = vpaddq_f64(vaddq_f64(a.lo, a.hi), vaddq_f64(b.lo, b.hi));
+    float64x2_t cd = vpaddq_f64(vaddq_f64(c.lo, c.hi), vaddq_f64(d.lo, d.hi));
+    vst1q_f32(out, vcombine_f32(vcvt_f32_f64(ab), vcvt_f32_f64(cd)));
 }
 
 /*

@@ -67,19 +67,28 @@ FR_INLINE void fr_dacc_store(double *out, fr_dacc acc)
     _mm_storeu_pd(out, acc.lo);
     _mm_storeu_pd(out + 2, acc.hi);
 }
+FR_INLINE fr_dacc fr_dacc_load(const double *in)
+{
+    return (fr_dacc){_mm_loadu_pd(in), _mm_loadu_pd(in + 2)};
+}
+FR_INLINE fr_dacc fr_dacc_merge(fr_dacc a, fr_dacc b)
+{
+    return (fr_dacc){_mm_add_pd(a.lo, b.lo), _mm_add_pd(a.hi, b.hi)};
+}
 /* The sum of every lane, added pairwise (a fixed order, so the same on every call). */
 FR_INLINE double fr_dacc_sum(fr_dacc acc)
 {
     __m128d h = _mm_add_pd(acc.lo, acc.hi);
     return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
-
-/* The sums of the lanes of a, b, c and d, pairwise, into out[0..3]. */
-FR_INLINE void fr_hsum4(fr_vec a, fr_vec b, fr_vec c, fr_vec d, float *out)
+/* The sums of four accumulators' lanes, pairwise, each rounded once into out[0..3]. */
+FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *out)
 {
-    fr_vec ab = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b)); /* a02 b02 a13 b13 */
-    fr_vec cd = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
-    _mm_storeu_ps(out, _mm_add_ps(_mm_movelh_ps(ab, cd), _mm_movehl_ps(cd, ab)));
+    __m128d a2 = _mm_add_pd(a.lo, a.hi), b2 = _mm_add_pd(b.lo, b.hi);
+    __m128d c2 = _mm_add_pd(c.lo, c.hi), d2 = _mm_add_pd(d.lo, d.hi);
+    __m128d ab = _mm_add_pd(_mm_unpacklo_pd(a2, b2), _mm_unpackhi_pd(a2, b2));
+    __m128d cd = _mm_add_pd(_mm_unpacklo_pd(c2, d2), _mm_unpackhi_pd(c2, d2));
+    _mm_storeu_ps(out, _mm_movelh_ps(_mm_cvtpd_ps(ab), _mm_cvtpd_ps(cd)));
 }
 
 /*

@@ -94,6 +94,11 @@ def seeds():
     yield "regress_prelu_bwd_null_alpha_size", seed("prelu_bwd", NCHW, dims=(3, 2, 5),
                                                     fault=fault(FAULT_NULL | FAULT_HUGE,
                                                                 ROLES["alpha"]), fault_arg=2)
+    # dalpha summed in float lanes overflowed where the reference's double sum does not:
+    # four terms of -3e38, -3e38, +3e38, +3e38 in one lane (x, dy interleaved).
+    yield "regress_prelu_bwd_float_overflow", seed("prelu_bwd", dims=(1, 4, 0),
+                                                   values=[0.25, -2e38, 1.5, -2e38, 1.5,
+                                                           -2e38, -1.5, -2e38, -1.5])
 
 
 def main():
