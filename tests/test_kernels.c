@@ -499,7 +499,7 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
      * rows that float sums move into double, NHWC with few channels and past a tile. */
     static const fr_shape odd[] = {{0, 3, 5},    {3, 0, 1},     {2, 3, 0},  {1000, 67, 1},
                                    {2, 3, 4099}, {5, 1, 1},     {3, 64, 16}, {40, 9, 3},
-                                   {100, 13, 33}, {40, 33, 1}, {3, 1100, 1}};
+                                   {100, 13, 33}, {40, 33, 1}, {3, 2100, 1}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
@@ -649,7 +649,7 @@ static void fr_check_prelu_fwd(const fr_target *k, const fr_kernels *t)
 {
     fr_pbufs b;
     fr_rng r = fr_rng_seeded(0x9e1u);
-    fr_pbufs_init(&b, 70000, 1100);
+    fr_pbufs_init(&b, 70000, 2100);
     fr_shape s;
     for (size_t i = 0; fr_prelu_shape(i, &s); i++)
         for (int kind = 0; kind < FR_NUM_KINDS; kind++) {
@@ -749,7 +749,7 @@ static void fr_check_prelu_bwd(const fr_target *k, const fr_kernels *t)
 {
     fr_pbufs b;
     fr_rng r = fr_rng_seeded(0xba0u);
-    fr_pbufs_init(&b, 70000, 1100);
+    fr_pbufs_init(&b, 70000, 2100);
     fr_shape s;
     for (size_t i = 0; fr_prelu_shape(i, &s); i++)
         for (int kind = 0; kind < FR_NUM_KINDS; kind++) {
