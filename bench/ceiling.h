@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 typedef struct frb_ceiling {
-    const char *width; /* "512-bit", "256-bit" or "compiler-vectorized" */
+    const char *width; /* "512-bit", "256-bit" or "128-bit" */
     /* Writes n floats to y. */
     void (*store)(float *y, size_t n);
     /* Reads n floats of a and n of b; returns a value that depends on all of them. */
