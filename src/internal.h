@@ -95,27 +95,12 @@ extern const fr_kernels fr_kernels_neon;
 /* The ISA's kernel names: fr_f32_<op>_<fwd|bwd>__<isa>, streaming twins fr_f32_<op>_<dir>__nt_<isa>. */
 #define FR_CAT5_(a, b, c, d, e) a##b##c##d##e
 #define FR_CAT5(a, b, c, d, e) FR_CAT5_(a, b, c, d, e)
-#define FR_CAT(a, b) FR_CAT5(a, b, , , )
 #define FR_KERNEL_NAME(op, dir, isa) FR_CAT5(fr_f32_, op, _##dir, __, isa)
 #define FR_KERNEL_NAME_NT(op, dir, isa) FR_CAT5(fr_f32_, op, _##dir, __nt_, isa)
 
-/*
- * FR_STREAMS(op): 1, or 0 for an op marked here with FR_NO_STREAM_<op>. A marked
- * op's bodies ignore `stream`, so it gets no streaming copies: its slots in the
- * twin table hold its ordinary kernels. (Unmarked, FR_NO_STREAM_<op> stays one
- * token and FR_2ND picks the 1; marked, it expands to `~, 0` and FR_2ND picks the 0.)
- */
-#define FR_NO_STREAM_prelu ~, 0 /* its rows can be short: PReLU keeps ordinary stores */
-#define FR_2ND_(a, b, ...) b
-#define FR_2ND(...) FR_2ND_(__VA_ARGS__)
-#define FR_STREAMS(op) FR_2ND(FR_NO_STREAM_##op, 1, )
-
 /* Defines fr_kernels_<isa> and its streaming twin from the kernels named after FR_ISA. */
 #define FR_TABLE_ENTRY(op, dir, sig, ulp) .op##_##dir = FR_KERNEL_NAME(op, dir, FR_ISA),
-#define FR_TABLE_ENTRY_NT(op, dir, sig, ulp)                                                   \
-    FR_CAT(FR_TABLE_ENTRY_NT_, FR_STREAMS(op))(op, dir, sig, ulp)
-#define FR_TABLE_ENTRY_NT_0 FR_TABLE_ENTRY
-#define FR_TABLE_ENTRY_NT_1(op, dir, sig, ulp) .op##_##dir = FR_KERNEL_NAME_NT(op, dir, FR_ISA),
+#define FR_TABLE_ENTRY_NT(op, dir, sig, ulp) .op##_##dir = FR_KERNEL_NAME_NT(op, dir, FR_ISA),
 #define FR_TABLE_(prefix) FR_CAT5(fr_kernels_, prefix, FR_ISA, , )
 #define FR_DEFINE_TABLE(isa_enum)                                                              \
     static const fr_kernels FR_TABLE_(nt_);                                                    \

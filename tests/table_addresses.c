@@ -1,9 +1,7 @@
 /*
  * Prints every slot of every kernel table this build has, and of its streaming
- * twin, one line each:
+ * twin (named nt_<isa>), one line each:
  *     <isa> <op>_<dir> <address minus the address of fr_kernels_scalar>
- * where <isa> is the suffix of the kernel the slot must hold: nt_<isa> in a
- * twin, except for an op without streaming kernels (FR_STREAMS in internal.h).
  * tests/table_symbols.sh looks each address up in this program's symbol
  * table: the offset survives PIE relocation, raw addresses do not.
  * Only pointers are read, so any CPU can run it.
@@ -16,12 +14,12 @@
 #include "util.h"
 
 /* Named by the ISA asked for, not t->isa: the name check must not trust the table. */
-static void print_table(const fr_kernels *t, int twin, fastrelu_isa isa)
+static void print_table(const fr_kernels *t, const char *prefix, fastrelu_isa isa)
 {
     const intptr_t base = (intptr_t)&fr_kernels_scalar;
 #define PRINT_SLOT(op, dir, sig, ulp)                                                              \
-    printf("%s%s %s %" PRIdPTR "\n", twin && FR_STREAMS(op) ? "nt_" : "",                         \
-           fastrelu_isa_name(isa), #op "_" #dir, (intptr_t)t->op##_##dir - base);
+    printf("%s%s %s %" PRIdPTR "\n", prefix, fastrelu_isa_name(isa), #op "_" #dir,                 \
+           (intptr_t)t->op##_##dir - base);
     FR_KERNEL_LIST(PRINT_SLOT)
 #undef PRINT_SLOT
 }
@@ -31,9 +29,9 @@ int main(void)
     for (int isa = 0; isa < FR_TEST_NUM_ISAS; isa++) {
         const fr_kernels *t = fr_table_for(fr_test_cpu_all, isa);
         if (t)
-            print_table(t, 0, (fastrelu_isa)isa);
+            print_table(t, "", (fastrelu_isa)isa);
         if (t && t->stream != t)
-            print_table(t->stream, 1, (fastrelu_isa)isa);
+            print_table(t->stream, "nt_", (fastrelu_isa)isa);
     }
     return ferror(stdout) ? 1 : 0;
 }

@@ -21,11 +21,7 @@
 #define FR_BODY(op, dir) fr_##op##_##dir
 #define FR_KERNEL(op, dir, sig, ulp)                                                           \
     static void FR_NAME(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 0); }
-/* Nothing for an op whose bodies ignore stream (FR_STREAMS, src/internal.h). */
 #define FR_KERNEL_NT(op, dir, sig, ulp)                                                        \
-    FR_CAT(FR_KERNEL_NT_, FR_STREAMS(op))(op, dir, sig, ulp)
-#define FR_KERNEL_NT_0(op, dir, sig, ulp)
-#define FR_KERNEL_NT_1(op, dir, sig, ulp)                                                      \
     static void FR_NAME_NT(op, dir)(FR_PARAMS_##sig) { FR_BODY(op, dir)(FR_ARGS_##sig, 1); }
 
 /* Four independent vectors per iteration keep the load and store ports busy. */
@@ -60,8 +56,13 @@ FR_INLINE void fr_put(float *p, fr_vec v, int stream)
         fr_storeu(p, v);
 }
 
-/* y[i] = op(x[i]). y == x is allowed: each block is loaded before it is stored. */
-FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 op, int stream)
+/*
+ * y[i] = op(x[i]). y == x is allowed: each block is loaded before it is stored.
+ * The _part form leaves out the closing fence, for callers that stream
+ * several pieces and fence once.
+ */
+FR_INLINE void fr_map1_part(const float *x, float *y, size_t n, fr_params p, fr_op1 op,
+                            int stream)
 {
     size_t i = 0;
     stream = stream && (uintptr_t)y % sizeof(float) == 0;
@@ -81,13 +82,18 @@ FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 o
         fr_put(y + i, op(fr_loadu(x + i), p), stream);
     if (i < n)
         fr_store_part(y + i, op(fr_load_part(x + i, n - i), p), n - i);
+}
+
+FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 op, int stream)
+{
+    fr_map1_part(x, y, n, p, op, stream);
     if (stream)
         fr_stream_fence();
 }
 
-/* y[i] = op(u[i], x[i]). y may equal u or x. */
-FR_INLINE void fr_map2(const float *u, const float *x, float *y, size_t n, fr_params p, fr_op2 op,
-                       int stream)
+/* y[i] = op(u[i], x[i]). y may equal u or x. The _part form leaves out the fence. */
+FR_INLINE void fr_map2_part(const float *u, const float *x, float *y, size_t n, fr_params p,
+                            fr_op2 op, int stream)
 {
     size_t i = 0;
     stream = stream && (uintptr_t)y % sizeof(float) == 0;
@@ -109,6 +115,12 @@ FR_INLINE void fr_map2(const float *u, const float *x, float *y, size_t n, fr_pa
         size_t r = n - i;
         fr_store_part(y + i, op(fr_load_part(u + i, r), fr_load_part(x + i, r), p), r);
     }
+}
+
+FR_INLINE void fr_map2(const float *u, const float *x, float *y, size_t n, fr_params p, fr_op2 op,
+                       int stream)
+{
+    fr_map2_part(u, x, y, n, p, op, stream);
     if (stream)
         fr_stream_fence();
 }

@@ -51,28 +51,34 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
     }
 }
 
-/* PReLU keeps ordinary stores, so stream is always 0 (FR_NO_STREAM_prelu, src/internal.h). */
+/*
+ * With stream, long NCHW rows and NHWC rows go out through non-temporal
+ * stores (fr_map*_part aligns each row's head) and the call fences once;
+ * blocks of short rows keep ordinary stores.
+ */
 FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
-    (void)stream;
     if (inner == 1) {
         for (size_t o = 0; o < outer; o++)
-            fr_map2(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
-                    fr_prelu_nhwc_v, 0);
-        return;
-    }
-    for (size_t o = 0; o < outer; o++) {
-        size_t c = 0;
-        if (inner < FR_SHORT_ROW)
-            for (; c + FR_ROWS <= channels; c += FR_ROWS) {
+            fr_map2_part(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
+                         fr_prelu_nhwc_v, stream);
+    } else {
+        for (size_t o = 0; o < outer; o++) {
+            size_t c = 0;
+            if (inner < FR_SHORT_ROW)
+                for (; c + FR_ROWS <= channels; c += FR_ROWS) {
+                    size_t base = (o * channels + c) * inner;
+                    fr_prelu_block_fwd(x + base, alpha + c, y + base, inner);
+                }
+            for (; c < channels; c++) {
                 size_t base = (o * channels + c) * inner;
-                fr_prelu_block_fwd(x + base, alpha + c, y + base, inner);
+                fr_map1_part(x + base, y + base, inner, fr_params1(alpha[c]),
+                             fr_leaky_relu_fwd_v, stream);
             }
-        for (; c < channels; c++) {
-            size_t base = (o * channels + c) * inner;
-            fr_map1(x + base, y + base, inner, fr_params1(alpha[c]), fr_leaky_relu_fwd_v, 0);
         }
     }
+    if (stream)
+        fr_stream_fence();
 }
 
 /*
@@ -82,16 +88,22 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
  * sum does not (two terms of 2^127 cancelled by two of -2^127).
  */
 
-/* m <= FR_LANES floats at i: write dx (unless NULL) and add the m terms to acc. */
+/*
+ * m <= FR_LANES floats at i: write dx (unless NULL) and add the m terms to acc.
+ * With stream, a whole vector at a vector-aligned address of dx goes out
+ * through a non-temporal store; the caller fences.
+ */
 FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, float *dx, size_t i,
-                                    fr_vec alpha, size_t m, fr_dacc acc)
+                                    fr_vec alpha, size_t m, fr_dacc acc, int stream)
 {
     int full = m == FR_LANES;
     fr_vec g = full ? fr_loadu(dy + i) : fr_load_part(dy + i, m);
     fr_vec v = full ? fr_loadu(x + i) : fr_load_part(x + i, m);
     if (dx) {
         fr_vec d = fr_leaky_grad_v(g, v, alpha);
-        if (full)
+        if (full && stream && (uintptr_t)(dx + i) % (FR_LANES * sizeof(float)) == 0)
+            fr_stream(dx + i, d);
+        else if (full)
             fr_storeu(dx + i, d);
         else
             fr_store_part(dx + i, d, m);
@@ -102,20 +114,20 @@ FR_INLINE fr_dacc fr_prelu_bwd_step(const float *dy, const float *x, float *dx, 
 
 /* Four sums in flight along a long row, added pairwise into acc at its end. */
 FR_INLINE fr_dacc fr_prelu_row_bwd(const float *dy, const float *x, float *dx, fr_vec a,
-                                   size_t inner, fr_dacc acc)
+                                   size_t inner, fr_dacc acc, int stream)
 {
     fr_dacc s1 = fr_dacc_zero(), s2 = s1, s3 = s1;
     size_t i = 0;
     for (; i + FR_UNROLL * FR_LANES <= inner; i += FR_UNROLL * FR_LANES) {
-        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc);
-        s1 = fr_prelu_bwd_step(dy, x, dx, i + FR_LANES, a, FR_LANES, s1);
-        s2 = fr_prelu_bwd_step(dy, x, dx, i + 2 * FR_LANES, a, FR_LANES, s2);
-        s3 = fr_prelu_bwd_step(dy, x, dx, i + 3 * FR_LANES, a, FR_LANES, s3);
+        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc, stream);
+        s1 = fr_prelu_bwd_step(dy, x, dx, i + FR_LANES, a, FR_LANES, s1, stream);
+        s2 = fr_prelu_bwd_step(dy, x, dx, i + 2 * FR_LANES, a, FR_LANES, s2, stream);
+        s3 = fr_prelu_bwd_step(dy, x, dx, i + 3 * FR_LANES, a, FR_LANES, s3, stream);
     }
     for (; i + FR_LANES <= inner; i += FR_LANES)
-        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc);
+        acc = fr_prelu_bwd_step(dy, x, dx, i, a, FR_LANES, acc, stream);
     if (i < inner)
-        s1 = fr_prelu_bwd_step(dy, x, dx, i, a, inner - i, s1);
+        s1 = fr_prelu_bwd_step(dy, x, dx, i, a, inner - i, s1, stream);
     return fr_dacc_merge(fr_dacc_merge(acc, s1), fr_dacc_merge(s2, s3));
 }
 
@@ -129,10 +141,10 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
     /* m floats at `at` in each of the block's four rows. */
 #define FR_BLOCK_STEP(at, m)                                                                   \
     do {                                                                                       \
-        acc0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, acc0);                                \
-        acc1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, acc1);                        \
-        acc2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, acc2);                    \
-        acc3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, acc3);                    \
+        acc0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, acc0, 0);                             \
+        acc1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, acc1, 0);                     \
+        acc2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, acc2, 0);                 \
+        acc3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, acc3, 0);                 \
     } while (0)
     for (size_t o = 0; o < outer; o++) {
         size_t off = o * channels * inner, i = 0;
@@ -148,7 +160,8 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
 }
 
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
-                              float *dalpha, size_t outer, size_t channels, size_t inner)
+                              float *dalpha, size_t outer, size_t channels, size_t inner,
+                              int stream)
 {
     size_t c = 0;
     if (inner < FR_SHORT_ROW)
@@ -162,7 +175,8 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
         fr_dacc acc = fr_dacc_zero();
         for (size_t o = 0; o < outer; o++) {
             size_t base = (o * channels + c) * inner;
-            acc = fr_prelu_row_bwd(dy + base, x + base, dx ? dx + base : NULL, a, inner, acc);
+            acc = fr_prelu_row_bwd(dy + base, x + base, dx ? dx + base : NULL, a, inner, acc,
+                                   stream);
         }
         /* Pairwise across the lanes: a chain of FR_LANES dependent adds per channel was the
          * bottleneck of short rows. */
@@ -192,7 +206,8 @@ FR_INLINE fr_vec fr_load_upto(const float *p, size_t m)
 }
 
 static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const float *alpha,
-                                     float *dx, float *dalpha, size_t outer, size_t channels)
+                                     float *dx, float *dalpha, size_t outer, size_t channels,
+                                     int stream)
 {
     size_t m0 = fr_lanes_of(channels, 0), m1 = fr_lanes_of(channels, 1);
     size_t m2 = fr_lanes_of(channels, 2), m3 = fr_lanes_of(channels, 3);
@@ -205,16 +220,16 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
         size_t r = o * channels;
         switch (vectors) {
         case 4:
-            acc3 = fr_prelu_bwd_step(dy, x, dx, r + 3 * FR_LANES, a3, m3, acc3);
+            acc3 = fr_prelu_bwd_step(dy, x, dx, r + 3 * FR_LANES, a3, m3, acc3, stream);
             /* fall through */
         case 3:
-            acc2 = fr_prelu_bwd_step(dy, x, dx, r + 2 * FR_LANES, a2, m2, acc2);
+            acc2 = fr_prelu_bwd_step(dy, x, dx, r + 2 * FR_LANES, a2, m2, acc2, stream);
             /* fall through */
         case 2:
-            acc1 = fr_prelu_bwd_step(dy, x, dx, r + FR_LANES, a1, m1, acc1);
+            acc1 = fr_prelu_bwd_step(dy, x, dx, r + FR_LANES, a1, m1, acc1, stream);
             /* fall through */
         default:
-            acc0 = fr_prelu_bwd_step(dy, x, dx, r, a0, m0, acc0);
+            acc0 = fr_prelu_bwd_step(dy, x, dx, r, a0, m0, acc0, stream);
         }
     }
     if (!dalpha)
@@ -242,27 +257,27 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
  * from DRAM, where the rows then no longer stream in order.)
  */
 FR_INLINE void fr_prelu_bwd_nhwc_row(const float *dy, const float *x, const float *alpha,
-                                     float *dx, size_t at, double *acc, size_t tc)
+                                     float *dx, size_t at, double *acc, size_t tc, int stream)
 {
     size_t c = 0;
     for (; c + FR_LANES <= tc; c += FR_LANES)
         fr_dacc_store(acc + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c),
-                                                 FR_LANES, fr_dacc_load(acc + c)));
+                                                 FR_LANES, fr_dacc_load(acc + c), stream));
     if (c < tc) {
         double lanes[FR_LANES] = {0};
         size_t m = tc - c;
         memcpy(lanes, acc + c, m * sizeof lanes[0]);
         fr_dacc_store(lanes, fr_prelu_bwd_step(dy, x, dx, at + c, fr_load_part(alpha + c, m),
-                                               m, fr_dacc_load(lanes)));
+                                               m, fr_dacc_load(lanes), 0));
         memcpy(acc + c, lanes, m * sizeof lanes[0]);
     }
 }
 
 static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alpha, float *dx,
-                              float *dalpha, size_t outer, size_t channels)
+                              float *dalpha, size_t outer, size_t channels, int stream)
 {
     if (channels <= FR_UNROLL * FR_LANES) {
-        fr_prelu_bwd_nhwc_narrow(dy, x, alpha, dx, dalpha, outer, channels);
+        fr_prelu_bwd_nhwc_narrow(dy, x, alpha, dx, dalpha, outer, channels, stream);
         return;
     }
     double acc[FR_NHWC_TILE];
@@ -270,17 +285,20 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
         size_t tc = channels - c0 < FR_NHWC_TILE ? channels - c0 : FR_NHWC_TILE;
         memset(acc, 0, tc * sizeof acc[0]);
         for (size_t o = 0; o < outer; o++)
-            fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, acc, tc);
+            fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, acc, tc, stream);
         for (size_t j = 0; dalpha && j < tc; j++)
             dalpha[c0 + j] = (float)acc[j];
     }
 }
 
+/* With stream, dx's aligned whole vectors go out through non-temporal stores (not the
+ * short-row blocks'), and the call fences once. */
 FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
 {
-    (void)stream;
     if (inner == 1)
-        fr_prelu_bwd_nhwc(dy, x, alpha, dx, dalpha, outer, channels);
+        fr_prelu_bwd_nhwc(dy, x, alpha, dx, dalpha, outer, channels, stream);
     else
-        fr_prelu_bwd_rows(dy, x, alpha, dx, dalpha, outer, channels, inner);
+        fr_prelu_bwd_rows(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
+    if (stream)
+        fr_stream_fence();
 }
