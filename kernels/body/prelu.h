@@ -50,6 +50,8 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
 #undef FR_LOAD_PART
     }
 }
+#undef FR_BLOCK_FWD
+#undef FR_ROW
 
 /*
  * With stream, long NCHW rows and NHWC rows go out through non-temporal
