@@ -738,20 +738,24 @@ static fastrelu_status fz_expected(const fz_case *k)
 
 /* ---- calls -------------------------------------------------------------- */
 
-static fz_call fz_call_of(const fz_case *k)
+/* A call on arrays arr[role] with sizes n and outer; the rest from k. */
+static fz_call fz_call_on(const fz_case *k, float *const *arr, size_t n, size_t outer)
 {
-    return (fz_call){.dy = k->arr[FZ_DY],
-                     .x = k->arr[FZ_X],
-                     .alpha = k->arr[FZ_ALPHA],
-                     .out = k->arr[FZ_OUT],
-                     .dalpha = k->arr[FZ_DALPHA],
-                     .n = k->call_n,
-                     .outer = k->call_outer,
+    return (fz_call){.dy = arr[FZ_DY],
+                     .x = arr[FZ_X],
+                     .alpha = arr[FZ_ALPHA],
+                     .out = arr[FZ_OUT],
+                     .dalpha = arr[FZ_DALPHA],
+                     .n = n,
+                     .outer = outer,
                      .channels = k->channels,
                      .inner = k->inner,
                      .a = k->a,
                      .b = k->b};
 }
+
+/* The call under test: its arrays and the sizes passed (past the address space under a fault). */
+static fz_call fz_call_of(const fz_case *k) { return fz_call_on(k, k->arr, k->call_n, k->call_outer); }
 
 /* Outputs get a pattern unlike the reference's result first, then the inputs go in,
  * so an output that is an input (in place) holds the input. */
@@ -817,17 +821,7 @@ static void fz_fail_elem(const fz_case *k, const char *isa, size_t i, float want
 /* The scalar table on separate copies of the inputs, then each element against the docs. */
 static void fz_reference(fz_case *k)
 {
-    fz_call c = {.dy = k->src[FZ_DY],
-                 .x = k->src[FZ_X],
-                 .alpha = k->src[FZ_ALPHA],
-                 .out = k->src[FZ_OUT],
-                 .dalpha = k->src[FZ_DALPHA],
-                 .n = k->n,
-                 .outer = k->outer,
-                 .channels = k->channels,
-                 .inner = k->inner,
-                 .a = k->a,
-                 .b = k->b};
+    fz_call c = fz_call_on(k, k->src, k->n, k->outer);
     k->op->kernel(&fr_kernels_scalar, &c);
     for (size_t i = 0; i < k->n; i++) {
         float doc = k->op->doc(fz_dy_at(k, i), k->src[FZ_X][i], fz_alpha_at(k, i), k->b);
