@@ -44,7 +44,6 @@ FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_GT
 FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
 FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
-FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return _mm256_or_ps(a, b); }
 /* Nonzero when every lane of m is set. */
 FR_INLINE int fr_all(fr_mask m) { return _mm256_movemask_ps(m) == 0xFF; }
 

@@ -40,7 +40,6 @@ FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _C
 FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
 FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
 FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
-FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return (fr_mask)(a | b); }
 /* Nonzero when every lane of m is set. */
 FR_INLINE int fr_all(fr_mask m) { return m == 0xFFFF; }
 

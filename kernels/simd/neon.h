@@ -32,7 +32,6 @@ FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return vcgtq_f32(a, b); }
 FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return vcleq_f32(a, b); }
 FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return vcgeq_f32(a, b); }
 FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return vceqq_f32(a, b); }
-FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return vorrq_u32(a, b); }
 /* Nonzero when every lane of m is set. */
 FR_INLINE int fr_all(fr_mask m) { return vminvq_u32(m) != 0; }
 

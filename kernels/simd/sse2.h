@@ -33,7 +33,6 @@ FR_INLINE fr_mask fr_gt(fr_vec a, fr_vec b) { return _mm_cmpgt_ps(a, b); }
 FR_INLINE fr_mask fr_le(fr_vec a, fr_vec b) { return _mm_cmple_ps(a, b); }
 FR_INLINE fr_mask fr_ge(fr_vec a, fr_vec b) { return _mm_cmpge_ps(a, b); }
 FR_INLINE fr_mask fr_eq(fr_vec a, fr_vec b) { return _mm_cmpeq_ps(a, b); }
-FR_INLINE fr_mask fr_mask_or(fr_mask a, fr_mask b) { return _mm_or_ps(a, b); }
 /* Nonzero when every lane of m is set. */
 FR_INLINE int fr_all(fr_mask m) { return _mm_movemask_ps(m) == 0xF; }
 
