@@ -19,7 +19,7 @@
  *
  * Backward, N = 8 where the ISA has an 8-entry table lookup (fr_lut8):
  * alpha*exp(x) = (alpha*2^(j/8)) * 2^k * exp(t), |t| <= ln2/16, with
- * alpha*2^(j/8) tabled once per call and a degree-4 polynomial. exp has no
+ * alpha*2^(j/8) tabled once per call and a degree-3 polynomial. exp has no
  * cancellation, so the table's rounding costs at most half an ulp. Without
  * fr_lut8 (SSE2) it uses N = 1 and the forward's polynomial.
  *
@@ -172,13 +172,14 @@ FR_INLINE fr_params fr_elu_bwd_params(float alpha)
 FR_INLINE fr_vec fr_elu_bwd_alpha(fr_params p) { return fr_lut8(p.a, p.b, fr_set1(0.0f)); }
 
 /*
- * exp(t) - 1 for |t| <= ln2/16: t + t^2 * (c2 + c3 t + c4 t^2), minimax for
- * the relative error of exp(t): 0.003 * 2^-24.
+ * exp(t) - 1 for |t| <= ln2/16: t + t^2 * (c2 + c3 t), minimax for the
+ * relative error of exp(t) with c2 rounded to float and c3 refitted:
+ * 0.43 * 2^-24. The backward still measures at most 1 ulp over every float x
+ * (alpha 1, dy 1), and it saves degree 4's extra FMA per vector.
  */
-FR_INLINE fr_vec fr_elu_expm1_p4(fr_vec t)
+FR_INLINE fr_vec fr_elu_expm1_p3(fr_vec t)
 {
-    fr_vec p = fr_fmadd(fr_set1(0x1.555664p-5f), t, fr_set1(0x1.555c70p-3f));
-    p = fr_fmadd(p, t, fr_set1(0.5f));
+    fr_vec p = fr_fmadd(fr_set1(0x1.5556b8p-3f), t, fr_set1(0x1.000878p-1f));
     return fr_fmadd(p, fr_mul(t, t), t);
 }
 
@@ -190,7 +191,7 @@ FR_INLINE fr_vec fr_elu_bwd_factor(fr_vec x, fr_params p)
     fr_vec s = fr_add_shl20(fr_lut8(p.a, p.b, n), n);
     fr_vec m = fr_sub(n, magic);
     fr_vec t = fr_fmadd(m, fr_set1(0x1.05c610p-32f), fr_fmadd(m, fr_set1(-0x1.62e430p-4f), x));
-    return fr_fmadd(s, fr_elu_expm1_p4(t), s);
+    return fr_fmadd(s, fr_elu_expm1_p3(t), s);
 }
 #else
 FR_INLINE fr_params fr_elu_bwd_params(float alpha) { return fr_params1(alpha); }
