@@ -34,71 +34,51 @@ typedef struct call {
 typedef enum { SC_NONE, SC_ALPHA, SC_BOUNDS } scalar_kind;
 
 typedef struct op {
-    const char *name;
-    fastrelu_status (*run)(const call *c);
+    fr_op_id id;
     int n_in, n_out;
     int alpha_in;   /* input holding prelu's per-channel alpha, or -1 */
     int dalpha_out; /* output holding prelu's per-channel dalpha, or -1 */
     scalar_kind scalars;
 } op;
 
-static fastrelu_status run_relu(const call *c)
-{
-    return fastrelu_relu_f32(c->in[0], c->out[0], c->n);
-}
-static fastrelu_status run_relu_bwd(const call *c)
-{
-    return fastrelu_relu_backward_f32(c->in[0], c->in[1], c->out[0], c->n);
-}
-static fastrelu_status run_leaky(const call *c)
-{
-    return fastrelu_leaky_relu_f32(c->in[0], c->out[0], c->n, c->a);
-}
-static fastrelu_status run_leaky_bwd(const call *c)
-{
-    return fastrelu_leaky_relu_backward_f32(c->in[0], c->in[1], c->out[0], c->n, c->a);
-}
-static fastrelu_status run_elu(const call *c)
-{
-    return fastrelu_elu_f32(c->in[0], c->out[0], c->n, c->a);
-}
-static fastrelu_status run_elu_bwd(const call *c)
-{
-    return fastrelu_elu_backward_f32(c->in[0], c->in[1], c->out[0], c->n, c->a);
-}
-static fastrelu_status run_clip(const call *c)
-{
-    return fastrelu_clip_f32(c->in[0], c->out[0], c->n, c->a, c->b);
-}
-static fastrelu_status run_clip_bwd(const call *c)
-{
-    return fastrelu_clip_backward_f32(c->in[0], c->in[1], c->out[0], c->n, c->a, c->b);
-}
-static fastrelu_status run_prelu(const call *c)
-{
-    return fastrelu_prelu_f32(c->in[0], c->in[1], c->out[0], c->outer, c->channels, c->inner);
-}
-static fastrelu_status run_prelu_bwd(const call *c)
-{
-    return fastrelu_prelu_backward_f32(c->in[0], c->in[1], c->in[2], c->out[0], c->out[1], c->outer,
-                                       c->channels, c->inner);
-}
-
+// clang-format off
 static const op ops[] = {
-    {"relu", run_relu, 1, 1, -1, -1, SC_NONE},
-    {"relu_backward", run_relu_bwd, 2, 1, -1, -1, SC_NONE},
-    {"leaky_relu", run_leaky, 1, 1, -1, -1, SC_ALPHA},
-    {"leaky_relu_backward", run_leaky_bwd, 2, 1, -1, -1, SC_ALPHA},
-    {"elu", run_elu, 1, 1, -1, -1, SC_ALPHA},
-    {"elu_backward", run_elu_bwd, 2, 1, -1, -1, SC_ALPHA},
-    {"clip", run_clip, 1, 1, -1, -1, SC_BOUNDS},
-    {"clip_backward", run_clip_bwd, 2, 1, -1, -1, SC_BOUNDS},
-    {"prelu", run_prelu, 2, 1, 1, -1, SC_NONE},
-    {"prelu_backward", run_prelu_bwd, 3, 2, 2, 1, SC_NONE},
+    {FR_OP_relu_fwd, 1, 1, -1, -1, SC_NONE},
+    {FR_OP_relu_bwd, 2, 1, -1, -1, SC_NONE},
+    {FR_OP_leaky_relu_fwd, 1, 1, -1, -1, SC_ALPHA},
+    {FR_OP_leaky_relu_bwd, 2, 1, -1, -1, SC_ALPHA},
+    {FR_OP_elu_fwd, 1, 1, -1, -1, SC_ALPHA},
+    {FR_OP_elu_bwd, 2, 1, -1, -1, SC_ALPHA},
+    {FR_OP_clip_fwd, 1, 1, -1, -1, SC_BOUNDS},
+    {FR_OP_clip_bwd, 2, 1, -1, -1, SC_BOUNDS},
+    {FR_OP_prelu_fwd, 2, 1, 1, -1, SC_NONE},
+    {FR_OP_prelu_bwd, 3, 2, 2, 1, SC_NONE},
 };
+// clang-format on
 #define NUM_OPS (sizeof ops / sizeof ops[0])
 
 static int is_prelu(const op *o) { return o->alpha_in >= 0; }
+
+/* "relu_backward", ...: the public function's name. */
+static const char *name_of(const op *o) { return fr_test_ops[o->id].name; }
+
+/* The call through the public API. The data inputs are x, or dy and x; PReLU's alpha follows. */
+static fastrelu_status run(const op *o, const call *c)
+{
+    const int data_in = is_prelu(o) ? o->alpha_in : o->n_in;
+    const fr_op_call f = {.dy = data_in == 2 ? c->in[0] : NULL,
+                          .x = c->in[data_in - 1],
+                          .alpha = is_prelu(o) ? c->in[o->alpha_in] : NULL,
+                          .out = c->out[0],
+                          .dalpha = c->out[1],
+                          .n = c->n,
+                          .outer = c->outer,
+                          .channels = c->channels,
+                          .inner = c->inner,
+                          .a = c->a,
+                          .b = c->b};
+    return fr_test_call(o->id, &f);
+}
 
 static size_t in_len(const op *o, const call *c, int i)
 {
@@ -172,12 +152,12 @@ static const char *status_name(fastrelu_status s) { return fastrelu_status_strin
 static void expect_rejected(const op *o, const call *c, fastrelu_status want, const char *what)
 {
     memcpy(before, arena, sizeof arena);
-    fastrelu_status got = o->run(c);
+    fastrelu_status got = run(o, c);
     if (got != want)
-        fail_msg("%s, %s: got \"%s\", want \"%s\"", o->name, what, status_name(got),
+        fail_msg("%s, %s: got \"%s\", want \"%s\"", name_of(o), what, status_name(got),
                  status_name(want));
     if (memcmp(before, arena, sizeof arena) != 0)
-        fail_msg("%s, %s: rejected call wrote to memory", o->name, what);
+        fail_msg("%s, %s: rejected call wrote to memory", name_of(o), what);
 }
 
 static int in_output(const op *o, const call *c, const float *p)
@@ -192,12 +172,12 @@ static int in_output(const op *o, const call *c, const float *p)
 static void expect_ok(const op *o, const call *c, const char *what)
 {
     memcpy(before, arena, sizeof arena);
-    fastrelu_status got = o->run(c);
+    fastrelu_status got = run(o, c);
     if (got != FASTRELU_OK)
-        fail_msg("%s, %s: got \"%s\", want ok", o->name, what, status_name(got));
+        fail_msg("%s, %s: got \"%s\", want ok", name_of(o), what, status_name(got));
     for (size_t j = 0; j < ARENA; j++)
         if (!in_output(o, c, arena + j) && memcmp(&arena[j], &before[j], sizeof(float)) != 0)
-            fail_msg("%s, %s: wrote outside its outputs at arena[%zu]", o->name, what, j);
+            fail_msg("%s, %s: wrote outside its outputs at arena[%zu]", name_of(o), what, j);
 }
 
 /* ---- n == 0 ----------------------------------------------------------------- */
@@ -217,8 +197,8 @@ static void test_zero_length_accepts_null(void **state)
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
         for (size_t i = 0; i < NUM_OPS; i++)
-            if (ops[i].run(&shapes[s]) != FASTRELU_OK)
-                fail_msg("%s: n == 0 with NULL arrays (shape %zu) is not ok", ops[i].name, s);
+            if (run(&ops[i], &shapes[s]) != FASTRELU_OK)
+                fail_msg("%s: n == 0 with NULL arrays (shape %zu) is not ok", name_of(&ops[i]), s);
 }
 
 /* ---- NULL arrays ------------------------------------------------------------ */
@@ -247,7 +227,7 @@ static void test_null_array_rejected(void **state)
 static const op *find_op(const char *name)
 {
     for (size_t i = 0; i < NUM_OPS; i++)
-        if (strcmp(ops[i].name, name) == 0)
+        if (strcmp(name_of(&ops[i]), name) == 0)
             return &ops[i];
     fail_msg("no op %s", name);
     return NULL;
@@ -264,7 +244,7 @@ static void run_on_copies(const op *o, const call *c, float res[MAX_OUT][N])
     }
     for (int k = 0; k < o->n_out; k++)
         s.out[k] = c->out[k] ? res[k] : NULL;
-    assert_int_equal(o->run(&s), FASTRELU_OK);
+    assert_int_equal(run(o, &s), FASTRELU_OK);
 }
 
 static void expect_outputs(const op *o, const call *c, float want[MAX_OUT][N], const char *what)
@@ -274,7 +254,7 @@ static void expect_outputs(const op *o, const call *c, float want[MAX_OUT][N], c
             continue;
         size_t bad = fr_first_mismatch(c->out[k], want[k], out_len(o, c, k));
         if (bad != out_len(o, c, k))
-            fail_msg("%s, %s: output %d differs at [%zu]: %a, want %a", o->name, what, k, bad,
+            fail_msg("%s, %s: output %d differs at [%zu]: %a, want %a", name_of(o), what, k, bad,
                      (double)c->out[k][bad], (double)want[k][bad]);
     }
 }
@@ -738,7 +718,7 @@ static uintptr_t top_minus(size_t below) { return (uintptr_t)0 - below; }
 static void expect_wraps_at(const op *o, call c, int a, uintptr_t addr, const char *what)
 {
     if (length(o, &c, a) * sizeof(float) <= UINTPTR_MAX - addr)
-        fail_msg("%s, %s: array %d would not wrap (a bug in this test)", o->name, what, a);
+        fail_msg("%s, %s: array %d would not wrap (a bug in this test)", name_of(o), what, a);
     if (a < MAX_IN)
         c.in[a] = (const float *)addr;
     else

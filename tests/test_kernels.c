@@ -85,17 +85,6 @@ static void fr_end_test(void)
 
 /* ---- the registry as data ----------------------------------------------- */
 
-typedef enum fr_sig {
-    FR_SIG_unary,
-    FR_SIG_unary_a,
-    FR_SIG_unary_ab,
-    FR_SIG_binary,
-    FR_SIG_binary_a,
-    FR_SIG_binary_ab,
-    FR_SIG_prelu_fwd,
-    FR_SIG_prelu_bwd
-} fr_sig;
-
 /* One registry entry on one ISA: the state of one cmocka test. */
 typedef struct fr_target {
     const char *name; /* "<op>_<dir>" */

@@ -39,7 +39,10 @@ enum {
     SWITCH_BURST = 17 /* prime: the ISA left in place while the switcher yields rotates */
 };
 
-static const float LEAKY_ALPHA = 0.01f, ELU_ALPHA = 1.0f, CLIP_LO = 0.0f, CLIP_HI = 6.0f;
+#define LEAKY_ALPHA 0.01f
+#define ELU_ALPHA 1.0f
+#define CLIP_LO 0.0f
+#define CLIP_HI 6.0f
 static const float POISON = -12345.678f; /* no op gives it on these inputs */
 
 /* ---- the cases ------------------------------------------------------------ */
@@ -63,9 +66,7 @@ static const shape shapes[] = {
 };
 #define NUM_SHAPES (sizeof shapes / sizeof shapes[0])
 
-#define COUNT_OP(op, dir, sig, ulp) +1
-enum { NUM_OPS = 0 FR_KERNEL_LIST(COUNT_OP) };
-#undef COUNT_OP
+enum { NUM_OPS = FR_TEST_NUM_OPS };
 
 typedef struct case_data {
     shape s;
@@ -78,103 +79,6 @@ typedef struct case_data {
 } case_data;
 
 static case_data cases[NUM_SHAPES];
-
-/* ---- one call of each op: through the API, or (ref) into the scalar reference ---- */
-
-typedef fastrelu_status (*call_fn)(const case_data *c, float *out, float *dalpha, int ref);
-
-static fastrelu_status call_relu_fwd(const case_data *c, float *y, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_relu_f32(c->x, y, c->n);
-    fr_kernels_scalar.relu_fwd(c->x, y, c->n);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_relu_bwd(const case_data *c, float *dx, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_relu_backward_f32(c->dy, c->x, dx, c->n);
-    fr_kernels_scalar.relu_bwd(c->dy, c->x, dx, c->n);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_leaky_relu_fwd(const case_data *c, float *y, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_leaky_relu_f32(c->x, y, c->n, LEAKY_ALPHA);
-    fr_kernels_scalar.leaky_relu_fwd(c->x, y, c->n, LEAKY_ALPHA);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_leaky_relu_bwd(const case_data *c, float *dx, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_leaky_relu_backward_f32(c->dy, c->x, dx, c->n, LEAKY_ALPHA);
-    fr_kernels_scalar.leaky_relu_bwd(c->dy, c->x, dx, c->n, LEAKY_ALPHA);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_prelu_fwd(const case_data *c, float *y, float *dalpha, int ref)
-{
-    (void)dalpha;
-    const shape *s = &c->s;
-    if (!ref)
-        return fastrelu_prelu_f32(c->x, c->alpha, y, s->outer, s->channels, s->inner);
-    fr_kernels_scalar.prelu_fwd(c->x, c->alpha, y, s->outer, s->channels, s->inner);
-    return FASTRELU_OK;
-}
-
-/* The reference's dalpha is not used: dalpha is checked against an exact sum. */
-static fastrelu_status call_prelu_bwd(const case_data *c, float *dx, float *dalpha, int ref)
-{
-    const shape *s = &c->s;
-    if (!ref)
-        return fastrelu_prelu_backward_f32(c->dy, c->x, c->alpha, dx, dalpha, s->outer,
-                                           s->channels, s->inner);
-    fr_kernels_scalar.prelu_bwd(c->dy, c->x, c->alpha, dx, NULL, s->outer, s->channels, s->inner);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_elu_fwd(const case_data *c, float *y, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_elu_f32(c->x, y, c->n, ELU_ALPHA);
-    fr_kernels_scalar.elu_fwd(c->x, y, c->n, ELU_ALPHA);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_elu_bwd(const case_data *c, float *dx, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_elu_backward_f32(c->dy, c->x, dx, c->n, ELU_ALPHA);
-    fr_kernels_scalar.elu_bwd(c->dy, c->x, dx, c->n, ELU_ALPHA);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_clip_fwd(const case_data *c, float *y, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_clip_f32(c->x, y, c->n, CLIP_LO, CLIP_HI);
-    fr_kernels_scalar.clip_fwd(c->x, y, c->n, CLIP_LO, CLIP_HI);
-    return FASTRELU_OK;
-}
-
-static fastrelu_status call_clip_bwd(const case_data *c, float *dx, float *dalpha, int ref)
-{
-    (void)dalpha;
-    if (!ref)
-        return fastrelu_clip_backward_f32(c->dy, c->x, dx, c->n, CLIP_LO, CLIP_HI);
-    fr_kernels_scalar.clip_bwd(c->dy, c->x, dx, c->n, CLIP_LO, CLIP_HI);
-    return FASTRELU_OK;
-}
 
 /* ---- the accuracy rules: the index of the first bad element, or SIZE_MAX ---- */
 
@@ -223,7 +127,13 @@ static size_t check_prelu_bwd(const case_data *c, const float *want, const float
     return SIZE_MAX;
 }
 
-/* Each registry entry needs a caller and a rule here, or this file stops compiling. */
+/* Each registry entry needs its scalars and a rule here, or this file stops compiling. */
+#define SCALARS_relu 0.0f, 0.0f
+#define SCALARS_leaky_relu LEAKY_ALPHA, 0.0f
+#define SCALARS_prelu 0.0f, 0.0f
+#define SCALARS_elu ELU_ALPHA, 0.0f
+#define SCALARS_clip CLIP_LO, CLIP_HI
+
 #define CHECK_relu_fwd check_bits
 #define CHECK_relu_bwd check_bits
 #define CHECK_leaky_relu_fwd check_bits
@@ -237,14 +147,31 @@ static size_t check_prelu_bwd(const case_data *c, const float *want, const float
 
 typedef struct stress_op {
     const char *name;
-    call_fn call;
+    float a, b; /* alpha, or lo and hi */
     check_fn check;
     unsigned ulp;
 } stress_op;
 
-#define OP_ENTRY(op, dir, sig, ulp) {#op "_" #dir, call_##op##_##dir, CHECK_##op##_##dir, ulp},
+#define OP_ENTRY(op, dir, sig, ulp) {#op "_" #dir, SCALARS_##op, CHECK_##op##_##dir, ulp},
 static const stress_op ops[] = {FR_KERNEL_LIST(OP_ENTRY)};
 #undef OP_ENTRY
+
+/* Op `op` on case c, into out (and prelu_bwd's dalpha, which may be NULL). */
+static fr_op_call op_call(const case_data *c, size_t op, float *out, float *dalpha)
+{
+    const shape *s = &c->s;
+    return (fr_op_call){.dy = c->dy,
+                        .x = c->x,
+                        .alpha = c->alpha,
+                        .out = out,
+                        .dalpha = dalpha,
+                        .n = c->n,
+                        .outer = s->outer,
+                        .channels = s->channels,
+                        .inner = s->inner,
+                        .a = ops[op].a,
+                        .b = ops[op].b};
+}
 
 /* ---- setting up the cases --------------------------------------------------- */
 
@@ -295,9 +222,11 @@ static void case_init(case_data *c, const shape *s, uint64_t seed)
     c->x = x;
     c->dy = dy;
     c->alpha = alpha;
+    /* The reference's dalpha is not used: dalpha is checked against an exact sum. */
     for (size_t op = 0; op < NUM_OPS; op++) {
         c->want[op] = case_alloc(c, c->n, 0);
-        assert_int_equal(ops[op].call(c, c->want[op], NULL, 1), FASTRELU_OK);
+        fr_op_call call = op_call(c, op, c->want[op], NULL);
+        fr_test_call_kernel(&fr_kernels_scalar, op, &call);
     }
     exact_dalpha(c);
 }
@@ -367,7 +296,8 @@ static void run_one(worker *w, const case_data *c, size_t op)
         out[i] = POISON;
     for (size_t ch = 0; ch < c->s.channels; ch++)
         w->dalpha[ch] = POISON;
-    fastrelu_status st = ops[op].call(c, out, w->dalpha, 0);
+    fr_op_call call = op_call(c, op, out, w->dalpha);
+    fastrelu_status st = fr_test_call(op, &call);
     w->isas_seen |= 1u << fastrelu_get_isa();
     w->calls++;
     size_t at = st == FASTRELU_OK ? ops[op].check(c, c->want[op], out, w->dalpha, ops[op].ulp) : 0;

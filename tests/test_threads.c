@@ -16,53 +16,28 @@
 
 static const int fr_teams[] = {2, 3, 7};
 
-typedef fastrelu_status (*fr_call_fn)(const float *dy, const float *x, float *out, size_t n);
+/* The scalars of each op: alpha, or lo and hi. */
+#define FR_SCALARS_relu 0.0f, 0.0f
+#define FR_SCALARS_leaky_relu 0.1f, 0.0f
+#define FR_SCALARS_prelu 0.0f, 0.0f
+#define FR_SCALARS_elu 1.5f, 0.0f
+#define FR_SCALARS_clip -1.0f, 6.0f
+#define FR_SCALARS(op, dir, sig, ulp) {FR_SCALARS_##op},
+static const float fr_scalars[FR_TEST_NUM_OPS][2] = {FR_KERNEL_LIST(FR_SCALARS)};
+#undef FR_SCALARS
 
-static fastrelu_status fr_relu(const float *dy, const float *x, float *y, size_t n)
+/* PReLU's calls take a shape and per-channel alphas: fr_test_prelu. */
+static int fr_is_prelu(size_t op)
 {
-    (void)dy;
-    return fastrelu_relu_f32(x, y, n);
-}
-static fastrelu_status fr_relu_b(const float *dy, const float *x, float *dx, size_t n)
-{
-    return fastrelu_relu_backward_f32(dy, x, dx, n);
-}
-static fastrelu_status fr_leaky(const float *dy, const float *x, float *y, size_t n)
-{
-    (void)dy;
-    return fastrelu_leaky_relu_f32(x, y, n, 0.1f);
-}
-static fastrelu_status fr_leaky_b(const float *dy, const float *x, float *dx, size_t n)
-{
-    return fastrelu_leaky_relu_backward_f32(dy, x, dx, n, 0.1f);
-}
-static fastrelu_status fr_elu(const float *dy, const float *x, float *y, size_t n)
-{
-    (void)dy;
-    return fastrelu_elu_f32(x, y, n, 1.5f);
-}
-static fastrelu_status fr_elu_b(const float *dy, const float *x, float *dx, size_t n)
-{
-    return fastrelu_elu_backward_f32(dy, x, dx, n, 1.5f);
-}
-static fastrelu_status fr_clip(const float *dy, const float *x, float *y, size_t n)
-{
-    (void)dy;
-    return fastrelu_clip_f32(x, y, n, -1.0f, 6.0f);
-}
-static fastrelu_status fr_clip_b(const float *dy, const float *x, float *dx, size_t n)
-{
-    return fastrelu_clip_backward_f32(dy, x, dx, n, -1.0f, 6.0f);
+    return fr_test_ops[op].sig == FR_SIG_prelu_fwd || fr_test_ops[op].sig == FR_SIG_prelu_bwd;
 }
 
-static const struct {
-    const char *name;
-    fr_call_fn call;
-} fr_ops[] = {
-    {"relu", fr_relu},   {"relu_backward", fr_relu_b}, {"leaky_relu", fr_leaky},
-    {"leaky_relu_backward", fr_leaky_b}, {"elu", fr_elu}, {"elu_backward", fr_elu_b},
-    {"clip", fr_clip},   {"clip_backward", fr_clip_b},
-};
+static fastrelu_status fr_run(size_t op, const float *dy, const float *x, float *out, size_t n)
+{
+    fr_op_call c = {
+        .dy = dy, .x = x, .out = out, .n = n, .a = fr_scalars[op][0], .b = fr_scalars[op][1]};
+    return fr_test_call(op, &c);
+}
 
 typedef struct fr_arrays3 {
     float *dy, *x, *one, *many;
@@ -94,7 +69,30 @@ static void fr_free3(fr_arrays3 a)
     free(a.many);
 }
 
-/* Each op, on each ISA, each team size and each start offset, against one thread. */
+/* Op o on the current ISA, at each team size and each start offset, against one thread. */
+static void fr_check_op(fr_arrays3 a, size_t o)
+{
+    for (size_t off = 0; off < FR_PAD; off += 5) {
+        size_t n = FR_N - off;
+        assert_int_equal(fastrelu_set_num_threads(1), FASTRELU_OK);
+        assert_int_equal(fr_run(o, a.dy + off, a.x + off, a.one + off, n), FASTRELU_OK);
+        for (size_t k = 0; k < sizeof fr_teams / sizeof fr_teams[0]; k++) {
+            assert_int_equal(fastrelu_set_num_threads(fr_teams[k]), FASTRELU_OK);
+            memset(a.many, 0xff, (FR_N + FR_PAD) * sizeof(float));
+            assert_int_equal(fr_run(o, a.dy + off, a.x + off, a.many + off, n), FASTRELU_OK);
+            size_t bad = fr_first_mismatch(a.one + off, a.many + off, n);
+            if (bad != n)
+                fail_msg("%s on %s, %d threads, offset %zu: element %zu differs",
+                         fr_test_ops[o].name, fastrelu_isa_name(fastrelu_get_isa()), fr_teams[k],
+                         off, bad);
+            /* Nothing written before or after the array. */
+            for (size_t i = 0; i < off; i++)
+                assert_int_equal(fr_to_bits(a.many[i]), 0xffffffffu);
+        }
+    }
+}
+
+/* Each elementwise op, on each ISA. */
 static void fr_test_elementwise(void **state)
 {
     (void)state;
@@ -103,25 +101,9 @@ static void fr_test_elementwise(void **state)
     fr_arrays3 a = fr_alloc3(FR_N + FR_PAD, 1);
     for (int ti = 0; ti < nt; ti++) {
         assert_int_equal(fastrelu_set_isa(tables[ti]->isa), FASTRELU_OK);
-        for (size_t o = 0; o < sizeof fr_ops / sizeof fr_ops[0]; o++)
-            for (size_t off = 0; off < FR_PAD; off += 5) {
-                size_t n = FR_N - off;
-                assert_int_equal(fastrelu_set_num_threads(1), FASTRELU_OK);
-                assert_int_equal(fr_ops[o].call(a.dy + off, a.x + off, a.one + off, n), FASTRELU_OK);
-                for (size_t k = 0; k < sizeof fr_teams / sizeof fr_teams[0]; k++) {
-                    assert_int_equal(fastrelu_set_num_threads(fr_teams[k]), FASTRELU_OK);
-                    memset(a.many, 0xff, (FR_N + FR_PAD) * sizeof(float));
-                    assert_int_equal(fr_ops[o].call(a.dy + off, a.x + off, a.many + off, n),
-                                     FASTRELU_OK);
-                    size_t bad = fr_first_mismatch(a.one + off, a.many + off, n);
-                    if (bad != n)
-                        fail_msg("%s on %s, %d threads, offset %zu: element %zu differs", fr_ops[o].name,
-                                 fastrelu_isa_name(tables[ti]->isa), fr_teams[k], off, bad);
-                    /* Nothing written before or after the array. */
-                    for (size_t i = 0; i < off; i++)
-                        assert_int_equal(fr_to_bits(a.many[i]), 0xffffffffu);
-                }
-            }
+        for (size_t o = 0; o < FR_TEST_NUM_OPS; o++)
+            if (!fr_is_prelu(o))
+                fr_check_op(a, o);
     }
     fastrelu_set_num_threads(1);
     fr_free3(a);

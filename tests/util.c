@@ -345,6 +345,55 @@ const fastrelu_isa fr_test_ladder[] = {FASTRELU_ISA_AVX512, FASTRELU_ISA_AVX2, F
 #endif
 const size_t fr_test_ladder_len = sizeof fr_test_ladder / sizeof fr_test_ladder[0];
 
+/* ---- every registry op as one call -------------------------------------- */
+
+/* Each signature's arguments, taken from an fr_op_call. */
+#define FR_CALL_unary(c) (c)->x, (c)->out, (c)->n
+#define FR_CALL_unary_a(c) (c)->x, (c)->out, (c)->n, (c)->a
+#define FR_CALL_unary_ab(c) (c)->x, (c)->out, (c)->n, (c)->a, (c)->b
+#define FR_CALL_binary(c) (c)->dy, (c)->x, (c)->out, (c)->n
+#define FR_CALL_binary_a(c) (c)->dy, (c)->x, (c)->out, (c)->n, (c)->a
+#define FR_CALL_binary_ab(c) (c)->dy, (c)->x, (c)->out, (c)->n, (c)->a, (c)->b
+#define FR_CALL_prelu_fwd(c) (c)->x, (c)->alpha, (c)->out, (c)->outer, (c)->channels, (c)->inner
+#define FR_CALL_prelu_bwd(c)                                                                       \
+    (c)->dy, (c)->x, (c)->alpha, (c)->out, (c)->dalpha, (c)->outer, (c)->channels, (c)->inner
+
+/* The public names: an entry added to the registry without its API function stops the build. */
+#define FR_API_fwd(op) fastrelu_##op##_f32
+#define FR_API_bwd(op) fastrelu_##op##_backward_f32
+#define FR_API_NAME_fwd(op) #op
+#define FR_API_NAME_bwd(op) #op "_backward"
+
+#define FR_DEFINE_CALLS(op, dir, sig, ulp)                                                         \
+    static fastrelu_status fr_api_##op##_##dir(const fr_op_call *c)                                \
+    {                                                                                              \
+        return FR_API_##dir(op)(FR_CALL_##sig(c));                                                 \
+    }                                                                                              \
+    static void fr_kernel_##op##_##dir(const fr_kernels *t, const fr_op_call *c)                   \
+    {                                                                                              \
+        t->op##_##dir(FR_CALL_##sig(c));                                                           \
+    }
+FR_KERNEL_LIST(FR_DEFINE_CALLS)
+#undef FR_DEFINE_CALLS
+
+#define FR_OP_INFO(op, dir, sig, ulp) {FR_API_NAME_##dir(op), FR_SIG_##sig},
+const fr_test_op fr_test_ops[FR_TEST_NUM_OPS] = {FR_KERNEL_LIST(FR_OP_INFO)};
+#undef FR_OP_INFO
+
+#define FR_CALLERS(op, dir, sig, ulp) {fr_api_##op##_##dir, fr_kernel_##op##_##dir},
+static const struct {
+    fastrelu_status (*api)(const fr_op_call *c);
+    void (*kernel)(const fr_kernels *t, const fr_op_call *c);
+} fr_callers[FR_TEST_NUM_OPS] = {FR_KERNEL_LIST(FR_CALLERS)};
+#undef FR_CALLERS
+
+fastrelu_status fr_test_call(size_t op, const fr_op_call *c) { return fr_callers[op].api(c); }
+
+void fr_test_call_kernel(const fr_kernels *t, size_t op, const fr_op_call *c)
+{
+    fr_callers[op].kernel(t, c);
+}
+
 /* ---- run-time scale ----------------------------------------------------- */
 
 int fr_test_quick(void)

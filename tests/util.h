@@ -1,7 +1,8 @@
 /*
  * Test utilities shared by the cmocka tests: guard-page buffers, a
  * deterministic PRNG with input generators, float comparison in bits and in
- * ulps, and the list of kernel tables this CPU can run.
+ * ulps, the list of kernel tables this CPU can run, and one caller of every
+ * registry op, through the public API or straight into a table's kernel.
  *
  * <stdarg.h>, <stddef.h>, <setjmp.h> and <cmocka.h> come in through this
  * header, in the order cmocka needs.
@@ -145,6 +146,46 @@ extern const size_t fr_test_ladder_len;
  * Returns how many tables it stored.
  */
 int fr_runnable_tables(const fr_kernels *out[FR_TEST_NUM_ISAS]);
+
+/* ---- every registry op as one call -------------------------------------- */
+
+/* The signatures of src/internal.h: FR_SIG_unary for FR_PARAMS_unary, ... */
+typedef enum fr_sig {
+    FR_SIG_unary,
+    FR_SIG_unary_a,
+    FR_SIG_unary_ab,
+    FR_SIG_binary,
+    FR_SIG_binary_a,
+    FR_SIG_binary_ab,
+    FR_SIG_prelu_fwd,
+    FR_SIG_prelu_bwd
+} fr_sig;
+
+/* The registry's entries in its order: FR_OP_relu_fwd, FR_OP_relu_bwd, ... */
+#define FR_OP_ID(op, dir, sig, ulp) FR_OP_##op##_##dir,
+typedef enum fr_op_id { FR_KERNEL_LIST(FR_OP_ID) FR_TEST_NUM_OPS } fr_op_id;
+#undef FR_OP_ID
+
+/* Every argument any op takes; each op reads the ones its signature names. */
+typedef struct fr_op_call {
+    const float *dy, *x, *alpha; /* alpha: PReLU's, one per channel */
+    float *out, *dalpha;         /* out is y or dx; dalpha only for prelu_bwd */
+    size_t n;                    /* the elementwise ops' length */
+    size_t outer, channels, inner;
+    float a, b; /* alpha, or lo and hi */
+} fr_op_call;
+
+typedef struct fr_test_op {
+    const char *name; /* the public function's, without fastrelu_ and _f32: "relu_backward" */
+    fr_sig sig;
+} fr_test_op;
+
+extern const fr_test_op fr_test_ops[FR_TEST_NUM_OPS];
+
+/* Op `op` (an FR_OP_ value, or an index into fr_test_ops) through the public API: its status. */
+fastrelu_status fr_test_call(size_t op, const fr_op_call *c);
+/* The same op straight into table t's kernel, which trusts its arguments. */
+void fr_test_call_kernel(const fr_kernels *t, size_t op, const fr_op_call *c);
 
 /* ---- run-time scale ----------------------------------------------------- */
 

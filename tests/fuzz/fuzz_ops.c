@@ -110,68 +110,6 @@ static uint64_t fz_hash(const uint8_t *p, size_t n)
 
 /* ---- the registry as data ----------------------------------------------- */
 
-typedef enum fz_sig {
-    FZ_SIG_unary,
-    FZ_SIG_unary_a,
-    FZ_SIG_unary_ab,
-    FZ_SIG_binary,
-    FZ_SIG_binary_a,
-    FZ_SIG_binary_ab,
-    FZ_SIG_prelu_fwd,
-    FZ_SIG_prelu_bwd
-} fz_sig;
-
-/* Every argument any op takes; each op reads the ones its signature names. */
-typedef struct fz_call {
-    const float *dy, *x, *alpha;
-    float *out, *dalpha;
-    size_t n, outer, channels, inner;
-    float a, b; /* alpha, or lo and hi */
-} fz_call;
-
-/* One public entry point per registry entry: a new entry without one here stops the build. */
-static fastrelu_status fz_api_relu_fwd(const fz_call *c)
-{
-    return fastrelu_relu_f32(c->x, c->out, c->n);
-}
-static fastrelu_status fz_api_relu_bwd(const fz_call *c)
-{
-    return fastrelu_relu_backward_f32(c->dy, c->x, c->out, c->n);
-}
-static fastrelu_status fz_api_leaky_relu_fwd(const fz_call *c)
-{
-    return fastrelu_leaky_relu_f32(c->x, c->out, c->n, c->a);
-}
-static fastrelu_status fz_api_leaky_relu_bwd(const fz_call *c)
-{
-    return fastrelu_leaky_relu_backward_f32(c->dy, c->x, c->out, c->n, c->a);
-}
-static fastrelu_status fz_api_prelu_fwd(const fz_call *c)
-{
-    return fastrelu_prelu_f32(c->x, c->alpha, c->out, c->outer, c->channels, c->inner);
-}
-static fastrelu_status fz_api_prelu_bwd(const fz_call *c)
-{
-    return fastrelu_prelu_backward_f32(c->dy, c->x, c->alpha, c->out, c->dalpha, c->outer,
-                                       c->channels, c->inner);
-}
-static fastrelu_status fz_api_elu_fwd(const fz_call *c)
-{
-    return fastrelu_elu_f32(c->x, c->out, c->n, c->a);
-}
-static fastrelu_status fz_api_elu_bwd(const fz_call *c)
-{
-    return fastrelu_elu_backward_f32(c->dy, c->x, c->out, c->n, c->a);
-}
-static fastrelu_status fz_api_clip_fwd(const fz_call *c)
-{
-    return fastrelu_clip_f32(c->x, c->out, c->n, c->a, c->b);
-}
-static fastrelu_status fz_api_clip_bwd(const fz_call *c)
-{
-    return fastrelu_clip_backward_f32(c->dy, c->x, c->out, c->n, c->a, c->b);
-}
-
 /*
  * The documented result of one element (docs/semantics.md), written apart from
  * kernels/reference.c so that a slip in the reference shows too. For PReLU, a
@@ -226,31 +164,12 @@ static float fz_doc_clip_bwd(float dy, float x, float a, float b)
     return (x <= a || x >= b) ? 0.0f : dy;
 }
 
-/* A kernel of table t with the arguments its signature takes. */
-#define FZ_INVOKE_unary(f, c) f((c)->x, (c)->out, (c)->n)
-#define FZ_INVOKE_unary_a(f, c) f((c)->x, (c)->out, (c)->n, (c)->a)
-#define FZ_INVOKE_unary_ab(f, c) f((c)->x, (c)->out, (c)->n, (c)->a, (c)->b)
-#define FZ_INVOKE_binary(f, c) f((c)->dy, (c)->x, (c)->out, (c)->n)
-#define FZ_INVOKE_binary_a(f, c) f((c)->dy, (c)->x, (c)->out, (c)->n, (c)->a)
-#define FZ_INVOKE_binary_ab(f, c) f((c)->dy, (c)->x, (c)->out, (c)->n, (c)->a, (c)->b)
-#define FZ_INVOKE_prelu_fwd(f, c)                                                                  \
-    f((c)->x, (c)->alpha, (c)->out, (c)->outer, (c)->channels, (c)->inner)
-#define FZ_INVOKE_prelu_bwd(f, c)                                                                  \
-    f((c)->dy, (c)->x, (c)->alpha, (c)->out, (c)->dalpha, (c)->outer, (c)->channels, (c)->inner)
-#define FZ_DEFINE_KERNEL_CALL(op, dir, sig, ulp)                                                   \
-    static void fz_kernel_##op##_##dir(const fr_kernels *t, const fz_call *c)                      \
-    {                                                                                              \
-        FZ_INVOKE_##sig(t->op##_##dir, c);                                                         \
-    }
-FR_KERNEL_LIST(FZ_DEFINE_KERNEL_CALL)
-
 typedef struct fz_op {
     const char *name; /* "<op>_<dir>" */
-    fz_sig sig;
+    fr_sig sig;
     unsigned ulp; /* the registry's bound: 0 is bit for bit */
     int backward;
-    fastrelu_status (*api)(const fz_call *c);
-    void (*kernel)(const fr_kernels *t, const fz_call *c);
+    size_t id; /* FR_OP_<op>_<dir>: how fr_test_call reaches it */
     float (*doc)(float dy, float x, float a, float b);
 } fz_op;
 
@@ -258,8 +177,8 @@ typedef struct fz_op {
 #define FZ_BACKWARD_bwd 1
 // clang-format off
 #define FZ_OP(op, dir, sig, ulp)                                    \
-    {#op "_" #dir, FZ_SIG_##sig, ulp, FZ_BACKWARD_##dir,            \
-     fz_api_##op##_##dir, fz_kernel_##op##_##dir, fz_doc_##op##_##dir},
+    {#op "_" #dir, FR_SIG_##sig, ulp, FZ_BACKWARD_##dir,            \
+     FR_OP_##op##_##dir, fz_doc_##op##_##dir},
 // clang-format on
 static const fz_op fz_ops[] = {FR_KERNEL_LIST(FZ_OP)};
 #define FZ_NUM_OPS (sizeof fz_ops / sizeof fz_ops[0])
@@ -272,25 +191,25 @@ static const char *const fz_role_names[FZ_NUM_ROLES] = {"dy", "x", "alpha", "out
 
 #define FZ_BIT(role) (1u << (role))
 
-static unsigned fz_roles_of(fz_sig s)
+static unsigned fz_roles_of(fr_sig s)
 {
     switch (s) {
-    case FZ_SIG_unary:
-    case FZ_SIG_unary_a:
-    case FZ_SIG_unary_ab:
+    case FR_SIG_unary:
+    case FR_SIG_unary_a:
+    case FR_SIG_unary_ab:
         return FZ_BIT(FZ_X) | FZ_BIT(FZ_OUT);
-    case FZ_SIG_prelu_fwd:
+    case FR_SIG_prelu_fwd:
         return FZ_BIT(FZ_X) | FZ_BIT(FZ_ALPHA) | FZ_BIT(FZ_OUT);
-    case FZ_SIG_prelu_bwd:
+    case FR_SIG_prelu_bwd:
         return FZ_BIT(FZ_NUM_ROLES) - 1;
     default:
         return FZ_BIT(FZ_DY) | FZ_BIT(FZ_X) | FZ_BIT(FZ_OUT);
     }
 }
 
-static int fz_is_prelu(fz_sig s) { return s == FZ_SIG_prelu_fwd || s == FZ_SIG_prelu_bwd; }
-static int fz_has_alpha(fz_sig s) { return s == FZ_SIG_unary_a || s == FZ_SIG_binary_a; }
-static int fz_has_bounds(fz_sig s) { return s == FZ_SIG_unary_ab || s == FZ_SIG_binary_ab; }
+static int fz_is_prelu(fr_sig s) { return s == FR_SIG_prelu_fwd || s == FR_SIG_prelu_bwd; }
+static int fz_has_alpha(fr_sig s) { return s == FR_SIG_unary_a || s == FR_SIG_binary_a; }
+static int fz_has_bounds(fr_sig s) { return s == FR_SIG_unary_ab || s == FR_SIG_binary_ab; }
 static int fz_per_channel(fz_role r) { return r == FZ_ALPHA || r == FZ_DALPHA; }
 static int fz_is_output(fz_role r) { return r == FZ_OUT || r == FZ_DALPHA; }
 
@@ -515,7 +434,7 @@ static unsigned fz_fault_pick(const fz_case *k) { return (k->fault - FZ_NO_FAULT
 static unsigned fz_absent(const fz_case *k)
 {
     unsigned absent = 0;
-    if (k->op->sig == FZ_SIG_prelu_bwd)
+    if (k->op->sig == FR_SIG_prelu_bwd)
         absent |= k->outputs == FZ_NO_DX       ? FZ_BIT(FZ_OUT)
                   : k->outputs == FZ_NO_DALPHA ? FZ_BIT(FZ_DALPHA)
                                                : 0;
@@ -657,11 +576,11 @@ static size_t fz_call_len(const fz_case *k, fz_role r, size_t n)
 
 static int fz_missing(const fz_case *k)
 {
-    if (k->op->sig == FZ_SIG_prelu_bwd && !k->arr[FZ_OUT] && !k->arr[FZ_DALPHA])
+    if (k->op->sig == FR_SIG_prelu_bwd && !k->arr[FZ_OUT] && !k->arr[FZ_DALPHA])
         return 1;
     for (int r = 0; r < FZ_NUM_ROLES; r++)
         if ((k->roles & FZ_BIT(r)) && !k->arr[r] &&
-            !(k->op->sig == FZ_SIG_prelu_bwd && fz_is_output((fz_role)r)))
+            !(k->op->sig == FR_SIG_prelu_bwd && fz_is_output((fz_role)r)))
             return 1;
     return 0;
 }
@@ -677,7 +596,7 @@ static int fz_too_big(const fz_case *k, size_t n)
 
 static int fz_scalars_ok(const fz_case *k)
 {
-    fz_sig s = k->op->sig;
+    fr_sig s = k->op->sig;
     if (fz_has_alpha(s))
         return isfinite(k->a);
     if (fz_has_bounds(s))
@@ -739,23 +658,26 @@ static fastrelu_status fz_expected(const fz_case *k)
 /* ---- calls -------------------------------------------------------------- */
 
 /* A call on arrays arr[role] with sizes n and outer; the rest from k. */
-static fz_call fz_call_on(const fz_case *k, float *const *arr, size_t n, size_t outer)
+static fr_op_call fz_call_on(const fz_case *k, float *const *arr, size_t n, size_t outer)
 {
-    return (fz_call){.dy = arr[FZ_DY],
-                     .x = arr[FZ_X],
-                     .alpha = arr[FZ_ALPHA],
-                     .out = arr[FZ_OUT],
-                     .dalpha = arr[FZ_DALPHA],
-                     .n = n,
-                     .outer = outer,
-                     .channels = k->channels,
-                     .inner = k->inner,
-                     .a = k->a,
-                     .b = k->b};
+    return (fr_op_call){.dy = arr[FZ_DY],
+                        .x = arr[FZ_X],
+                        .alpha = arr[FZ_ALPHA],
+                        .out = arr[FZ_OUT],
+                        .dalpha = arr[FZ_DALPHA],
+                        .n = n,
+                        .outer = outer,
+                        .channels = k->channels,
+                        .inner = k->inner,
+                        .a = k->a,
+                        .b = k->b};
 }
 
 /* The call under test: its arrays and the sizes passed (past the address space under a fault). */
-static fz_call fz_call_of(const fz_case *k) { return fz_call_on(k, k->arr, k->call_n, k->call_outer); }
+static fr_op_call fz_call_of(const fz_case *k)
+{
+    return fz_call_on(k, k->arr, k->call_n, k->call_outer);
+}
 
 /* Outputs get a pattern unlike the reference's result first, then the inputs go in,
  * so an output that is an input (in place) holds the input. */
@@ -821,15 +743,15 @@ static void fz_fail_elem(const fz_case *k, const char *isa, size_t i, float want
 /* The scalar table on separate copies of the inputs, then each element against the docs. */
 static void fz_reference(fz_case *k)
 {
-    fz_call c = fz_call_on(k, k->src, k->n, k->outer);
-    k->op->kernel(&fr_kernels_scalar, &c);
+    fr_op_call c = fz_call_on(k, k->src, k->n, k->outer);
+    fr_test_call_kernel(&fr_kernels_scalar, k->op->id, &c);
     for (size_t i = 0; i < k->n; i++) {
         float doc = k->op->doc(fz_dy_at(k, i), k->src[FZ_X][i], fz_alpha_at(k, i), k->b);
         if (!fr_same_bits(doc, k->src[FZ_OUT][i]))
             fz_fail_elem(k, "reference", i, doc, k->src[FZ_OUT][i],
                          "the reference differs from docs/semantics.md");
     }
-    if (k->op->sig == FZ_SIG_prelu_bwd)
+    if (k->op->sig == FR_SIG_prelu_bwd)
         fz_check_dalpha(k, k->src[FZ_DALPHA], "reference");
 }
 
@@ -879,11 +801,11 @@ static size_t fz_num_isas;
 static void fz_run_api(const fz_case *k, fastrelu_isa isa)
 {
     const char *name = fastrelu_isa_name(isa);
-    fz_call c = fz_call_of(k);
+    fr_op_call c = fz_call_of(k);
     if (fastrelu_set_isa(isa) != FASTRELU_OK)
         fz_fail(k, name, "fastrelu_set_isa refused an ISA that fastrelu_isa_supported reported");
     fz_load(k);
-    fastrelu_status s = k->op->api(&c);
+    fastrelu_status s = fr_test_call(k->op->id, &c);
     if (s != FASTRELU_OK)
         fz_fail(k, name, "returned %s for valid arguments", fastrelu_status_string(s));
     fz_check_run(k, name);
@@ -897,9 +819,9 @@ static void fz_run_twin(const fz_case *k, fastrelu_isa isa)
         return;
     char name[32];
     snprintf(name, sizeof name, "%s streaming twin", fastrelu_isa_name(isa));
-    fz_call c = fz_call_of(k);
+    fr_op_call c = fz_call_of(k);
     fz_load(k);
-    k->op->kernel(t->stream, &c);
+    fr_test_call_kernel(t->stream, k->op->id, &c);
     fz_check_run(k, name);
 }
 
@@ -922,8 +844,8 @@ static void fz_run_rejected(const fz_case *k, fastrelu_status want)
         copies[i] = fz_alloc(b->bytes);
         memcpy(copies[i], (unsigned char *)b->mem + b->poisoned, b->bytes - b->poisoned);
     }
-    fz_call c = fz_call_of(k);
-    fastrelu_status got = k->op->api(&c);
+    fr_op_call c = fz_call_of(k);
+    fastrelu_status got = fr_test_call(k->op->id, &c);
     const char *isa = fastrelu_isa_name(fastrelu_get_isa());
     if (got != want)
         fz_fail(k, isa, "returned %s where docs/semantics.md gives %s", fastrelu_status_string(got),
