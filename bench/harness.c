@@ -101,6 +101,8 @@ typedef struct frb_op {
     int ch_in, ch_out; /* arrays of `channels` floats read, written */
     int nhwc;          /* PReLU with the channels last */
     frb_call_fn call;
+    /* PReLU: the most channels that divide n, up to this (0: FRB_MAX_CHANNELS) */
+    size_t max_channels;
 } frb_op;
 
 #define FRB_NAME_fwd(op) #op "_f32"
@@ -119,12 +121,16 @@ typedef struct frb_op {
 #define FRB_TRAFFIC_prelu_bwd 3, 1, 1
 
 #define FRB_OP(op, dir, sig, ulp)                                                                  \
-    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, 0, frb_##op##_##dir},
+    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, 0, frb_##op##_##dir, 0},
 static const frb_op frb_ops[] = {
     FR_KERNEL_LIST(FRB_OP)
     /* PReLU once more in the other layout, which takes other loops in the kernels. */
-    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd},
-    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd},
+    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd, 0},
+    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd, 0},
+    /* ... and with 4 channels (RGBA, or any narrow feature map): rows of one to a few floats,
+     * which the kernels run flat with the alphas in registers. */
+    {"prelu_nhwc4_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd, 4},
+    {"prelu_nhwc4_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd, 4},
 };
 #undef FRB_OP
 
@@ -135,9 +141,10 @@ size_t frb_op_count(void) { return FRB_NUM_OPS; }
 const char *frb_op_name(size_t op) { return frb_ops[op].name; }
 int frb_op_is_backward(size_t op) { return frb_ops[op].backward; }
 
-static size_t frb_channels(size_t n)
+/* Op's PReLU channel count at size n: the most, up to its maximum, that divide n. */
+static size_t frb_channels(size_t op, size_t n)
 {
-    size_t c = FRB_MAX_CHANNELS;
+    size_t c = frb_ops[op].max_channels ? frb_ops[op].max_channels : FRB_MAX_CHANNELS;
     while (n % c != 0)
         c /= 2;
     return c;
@@ -148,7 +155,7 @@ double frb_op_bytes(size_t op, size_t n)
     const frb_op *o = &frb_ops[op];
     double channel_arrays = o->ch_in + o->ch_out;
     return (double)sizeof(float) *
-           ((double)o->arrays * (double)n + channel_arrays * (double)frb_channels(n));
+           ((double)o->arrays * (double)n + channel_arrays * (double)frb_channels(op, n));
 }
 
 size_t frb_footprint(int backward, size_t n) { return (backward ? 12 : 8) * n; }
@@ -224,7 +231,8 @@ frb_data *frb_data_create(size_t capacity)
 void frb_data_select(frb_data *d, size_t n)
 {
     d->n = n;
-    d->channels = frb_channels(n);
+    for (size_t op = 0; op < FRB_NUM_OPS; op++)
+        d->op_channels[op] = frb_channels(op, n);
     d->ref_op = FRB_NUM_OPS;
     memset(d->checked, 0, sizeof d->checked);
 }
@@ -244,6 +252,13 @@ void frb_copy_buffers(frb_data *d, const void **src, void **dst)
     *src = d->inputs;
     *dst = d->outputs;
     d->ref_op = FRB_NUM_OPS; /* the copy overwrites it */
+}
+
+/* Every call of an op goes through here: d->channels becomes the op's. */
+static fastrelu_status frb_call(frb_data *d, size_t op, float *out, float *dalpha)
+{
+    d->channels = d->op_channels[op];
+    return frb_ops[op].call(d, out, dalpha);
 }
 
 /* ---- checks --------------------------------------------------------------- */
@@ -320,7 +335,7 @@ static const char *frb_reference(frb_data *d, size_t op)
     if (d->ref_op == op)
         return NULL;
     if (fastrelu_set_isa(FASTRELU_ISA_SCALAR) != FASTRELU_OK ||
-        frb_ops[op].call(d, d->ref, d->ref_dalpha) != FASTRELU_OK)
+        frb_call(d, op, d->ref, d->ref_dalpha) != FASTRELU_OK)
         return "the scalar reference call failed";
     frb_have_reference(d, op);
     return NULL;
@@ -331,7 +346,7 @@ static const char *frb_check(frb_data *d, size_t op)
 {
     /* NaN everywhere first, so that an element the kernel skips cannot pass for a result. */
     memset(d->out, 0xff, d->n * sizeof(float));
-    memset(d->dalpha, 0xff, d->channels * sizeof(float));
+    memset(d->dalpha, 0xff, FRB_MAX_CHANNELS * sizeof(float));
     fastrelu_status s = frb_run(d, op);
     if (s != FASTRELU_OK)
         return fastrelu_status_string(s);
@@ -356,7 +371,7 @@ const char *frb_prepare(frb_data *d, size_t op, fastrelu_isa isa)
     return err;
 }
 
-fastrelu_status frb_run(frb_data *d, size_t op) { return frb_ops[op].call(d, d->out, d->dalpha); }
+fastrelu_status frb_run(frb_data *d, size_t op) { return frb_call(d, op, d->out, d->dalpha); }
 
 void frb_finish(frb_data *d, size_t op, fastrelu_isa isa)
 {

@@ -30,12 +30,15 @@ extern "C" {
  * n, so every size sees the same values and the buffers are filled once.
  * x is uniform in [-8, 8) with 1 in 32 elements an exact +0 or -0, so relu6
  * clips on both sides and the x == 0 rules are exercised; dy is uniform in
- * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C, and
- * prelu_nhwc as n / C rows of the same C channels.
+ * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C,
+ * prelu_nhwc as n / C rows of the same C channels, and prelu_nhwc4 as
+ * prelu_nhwc with C = gcd(n, 4).
  */
 typedef struct frb_data {
     size_t capacity;
-    size_t n, channels; /* the size in use */
+    size_t n;                        /* the size in use */
+    size_t channels;                 /* PReLU's, for the op being called */
+    size_t op_channels[FRB_MAX_OPS]; /* each op's at this size */
     /* The three allocations that the arrays below live in. */
     float *inputs, *outputs, *per_channel;
     float *x, *dy, *alpha;   /* inputs, alpha has FRB_MAX_CHANNELS floats */

@@ -485,10 +485,13 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
     static const size_t outers[] = {1, 2, 7};
     static const size_t nchw_channels[] = {1, 2, 3, 5};
     /* ... then shapes for kernels/body/prelu.h's paths: blocks of short NCHW rows, enough
-     * rows that float sums move into double, NHWC with few channels and past a tile. */
-    static const fr_shape odd[] = {{0, 3, 5},    {3, 0, 1},     {2, 3, 0},  {1000, 67, 1},
-                                   {2, 3, 4099}, {5, 1, 1},     {3, 64, 16}, {40, 9, 3},
-                                   {100, 13, 33}, {40, 33, 1}, {3, 2100, 1}};
+     * rows that float sums move into double, NHWC with few channels and past a tile, and
+     * many periods of the flat path (channels * inner dividing 3 or 4 vectors). */
+    static const fr_shape odd[] = {
+        {0, 3, 5},     {3, 0, 1},    {2, 3, 0},   {1000, 67, 1}, {2, 3, 4099},
+        {5, 1, 1},     {3, 64, 16},  {40, 9, 3},  {100, 13, 33}, {40, 33, 1},
+        {3, 2100, 1},  {257, 3, 1},  {301, 1, 1}, {99, 64, 1},   {61, 48, 1},
+        {70, 2, 2},    {45, 4, 3},   {13, 1, 29}, {130, 8, 1},   {29, 16, 1}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
