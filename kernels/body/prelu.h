@@ -457,13 +457,30 @@ FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *a
     }
     if (!dalpha)
         return;
-    /* lanes[k]: the sum of position k, the head's below h. When the period divides a vector,
-     * the four step vectors hold the same positions and are added first. */
-    double head[FR_LANES], lanes[5 * FR_LANES], sum[4 * FR_LANES] = {0};
-    size_t vectors = 4;
-    if (FR_LANES % (channels * inner) == 0) {
-        t.s[0] = fr_dacc_merge(fr_dacc_merge(t.s[0], t.s[1]), fr_dacc_merge(t.s[2], t.s[3]));
+    /*
+     * lanes[k]: the sum of position k, the head's below h. Step vectors whose positions are a
+     * whole period apart are added first: then NHWC rows of whole vectors (with no head) hold
+     * channel c's sum in lanes[c], and other shapes add their lanes into their channels.
+     */
+    size_t period = channels * inner, vectors = q;
+    if (period % FR_LANES == 0)
+        vectors = period / FR_LANES;
+    else if (FR_LANES % period == 0)
         vectors = 1;
+    if (vectors == 1)
+        t.s[0] = fr_dacc_merge(fr_dacc_merge(t.s[0], t.s[1]), fr_dacc_merge(t.s[2], t.s[3]));
+    if (vectors == 2) {
+        t.s[0] = fr_dacc_merge(t.s[0], t.s[2]);
+        t.s[1] = fr_dacc_merge(t.s[1], t.s[3]);
+    }
+    double head[FR_LANES], lanes[5 * FR_LANES], sum[4 * FR_LANES] = {0};
+    if (h == 0 && inner == 1 && period % FR_LANES == 0) {
+        for (size_t j = 0; j < vectors; j++) {
+            fr_dacc_store(head, t.s[j]);
+            for (size_t l = 0; l < FR_LANES; l++)
+                dalpha[j * FR_LANES + l] = (float)head[l];
+        }
+        return;
     }
     fr_dacc_store(head, t.head);
     memcpy(lanes, head, h * sizeof lanes[0]);
