@@ -61,8 +61,8 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
  * vectors, the call runs flat, that many vectors a step with their alphas in
  * registers, whatever the shape: small NHWC rows (one channel, RGB, 64
  * channels of AVX-512) and tiny NCHW maps. Row by row, a row of one to a few
- * floats cost a partial load and store each: 1 to 3 channels of NHWC ran at
- * 8 to 23 GB/s in L2, against 168 for 64 channels.
+ * floats cost a partial load and store each: fastrelu-bench's prelu_nhwc4
+ * (4 channels) took 4549 ns at 16Ki that way on AVX-512, and 874 flat.
  *
  * fr_flat_step gives the vectors per step, 0 when neither fits.
  */
