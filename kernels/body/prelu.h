@@ -433,35 +433,15 @@ FR_INLINE size_t fr_prelu_bwd_flat_steps(const float *dy, const float *x, float 
 }
 
 /*
- * The flat path backward. Lane l of step vector j sums the terms of one
- * position in the period (h + j*FR_LANES + l), so at the end each lane's sum
- * goes to that position's channel, in double.
+ * dalpha from the flat path's sums. Lane l of step vector j summed the terms
+ * of one position in the period (h + j*FR_LANES + l), the head's lane l those
+ * of position l. Step vectors a whole period apart are added first: then NHWC
+ * rows of whole vectors (with no head) hold channel c's sum in lane c, and
+ * other shapes add each position's sum into its channel, in double.
  */
-FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *alpha, float *dx,
-                                 float *dalpha, size_t n, size_t channels, size_t inner, size_t q,
-                                 int stream)
+FR_INLINE void fr_flat_dalpha(fr_flat_sums t, size_t h, size_t channels, size_t inner, size_t q,
+                              float *dalpha)
 {
-    stream = stream && dx && (uintptr_t)dx % sizeof(float) == 0;
-    size_t h = stream ? fr_stream_head(dx, n) : 0;
-    fr_flat_alpha f = fr_flat_alpha_of(alpha, channels, inner, h);
-    fr_dacc z = fr_dacc_zero();
-    fr_flat_sums t = {z, {z, z, z, z}};
-    if (h)
-        t.head = fr_prelu_bwd_step(dy, x, dx, 0, f.head, h, t.head, 0);
-    size_t k = q == 4 ? fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 4, stream)
-                      : fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 3, stream);
-    for (size_t j = 0; j < 4; j++) {
-        size_t m = fr_lanes_of(n - k, j);
-        if (m)
-            t.s[j] = fr_prelu_bwd_step(dy, x, dx, k + j * FR_LANES, f.a[j], m, t.s[j], stream);
-    }
-    if (!dalpha)
-        return;
-    /*
-     * lanes[k]: the sum of position k, the head's below h. Step vectors whose positions are a
-     * whole period apart are added first: then NHWC rows of whole vectors (with no head) hold
-     * channel c's sum in lanes[c], and other shapes add their lanes into their channels.
-     */
     size_t period = channels * inner, vectors = q;
     if (period % FR_LANES == 0)
         vectors = period / FR_LANES;
@@ -491,6 +471,29 @@ FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *a
 #undef FR_SUM
     for (size_t c = 0; c < channels; c++)
         dalpha[c] = (float)sum[c];
+}
+
+/* The flat path backward: dx as the forward writes y, and the terms summed per position. */
+FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *alpha, float *dx,
+                                 float *dalpha, size_t n, size_t channels, size_t inner, size_t q,
+                                 int stream)
+{
+    stream = stream && dx && (uintptr_t)dx % sizeof(float) == 0;
+    size_t h = stream ? fr_stream_head(dx, n) : 0;
+    fr_flat_alpha f = fr_flat_alpha_of(alpha, channels, inner, h);
+    fr_dacc z = fr_dacc_zero();
+    fr_flat_sums t = {z, {z, z, z, z}};
+    if (h)
+        t.head = fr_prelu_bwd_step(dy, x, dx, 0, f.head, h, t.head, 0);
+    size_t k = q == 4 ? fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 4, stream)
+                      : fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 3, stream);
+    for (size_t j = 0; j < 4; j++) {
+        size_t m = fr_lanes_of(n - k, j);
+        if (m)
+            t.s[j] = fr_prelu_bwd_step(dy, x, dx, k + j * FR_LANES, f.a[j], m, t.s[j], stream);
+    }
+    if (dalpha)
+        fr_flat_dalpha(t, h, channels, inner, q, dalpha);
 }
 
 /* With stream, dx's aligned whole vectors go out through non-temporal stores (not the
