@@ -56,6 +56,27 @@ FR_INLINE void fr_put(float *p, fr_vec v, int stream)
         fr_storeu(p, v);
 }
 
+/* m <= FR_LANES floats at p (none: zeros), the rest of the vector zero. */
+FR_INLINE fr_vec fr_load_upto(const float *p, size_t m)
+{
+    return m == FR_LANES ? fr_loadu(p) : m ? fr_load_part(p, m) : fr_set1(0.0f);
+}
+
+/*
+ * m <= FR_LANES floats of v to p. With stream, a whole vector at a
+ * vector-aligned address goes out through a non-temporal store; the caller
+ * fences.
+ */
+FR_INLINE void fr_put_upto(float *p, fr_vec v, size_t m, int stream)
+{
+    if (m < FR_LANES)
+        fr_store_part(p, v, m);
+    else if (stream && (uintptr_t)p % (FR_LANES * sizeof(float)) == 0)
+        fr_stream(p, v);
+    else
+        fr_storeu(p, v);
+}
+
 /*
  * y[i] = op(x[i]). y == x is allowed: each block is loaded before it is stored.
  * The _part form leaves out the closing fence, for callers that stream

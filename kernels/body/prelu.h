@@ -77,31 +77,15 @@ FR_INLINE size_t fr_flat_step(size_t period)
     return period <= 3 * FR_LANES && period % 3 == 0 && fr_pow2(period / 3) ? 3 : 0;
 }
 
-/* The channels of vector j of an NHWC row (0 past its end), and that many floats at p. */
+/* Whether a flat period (as fr_flat_step takes) divides one vector: then every vector holds the
+ * same positions. */
+FR_INLINE int fr_flat_in_vector(size_t period) { return period <= FR_LANES && fr_pow2(period); }
+
+/* The channels of vector j of an NHWC row (0 past its end). */
 FR_INLINE size_t fr_lanes_of(size_t channels, size_t j)
 {
     size_t c = j * FR_LANES;
     return c >= channels ? 0 : channels - c < FR_LANES ? channels - c : FR_LANES;
-}
-
-FR_INLINE fr_vec fr_load_upto(const float *p, size_t m)
-{
-    return m == FR_LANES ? fr_loadu(p) : m ? fr_load_part(p, m) : fr_set1(0.0f);
-}
-
-/*
- * m <= FR_LANES floats of v to p. With stream, a whole vector at a
- * vector-aligned address goes out through a non-temporal store; the caller
- * fences.
- */
-FR_INLINE void fr_put_upto(float *p, fr_vec v, size_t m, int stream)
-{
-    if (m < FR_LANES)
-        fr_store_part(p, v, m);
-    else if (stream && (uintptr_t)p % (FR_LANES * sizeof(float)) == 0)
-        fr_stream(p, v);
-    else
-        fr_storeu(p, v);
 }
 
 /*
@@ -140,7 +124,7 @@ FR_INLINE fr_flat_alpha fr_flat_alpha_of(const float *alpha, size_t channels, si
         f.head = f.a[0];
         return f;
     }
-    size_t apart = FR_LANES % (channels * inner) == 0 ? 0 : FR_LANES;
+    size_t apart = fr_flat_in_vector(channels * inner) ? 0 : FR_LANES;
     float pat[5 * FR_LANES];
 #define FR_PAT(k, c) pat[k] = alpha[c]
     FR_FLAT_CHANNELS(h + 3 * apart + FR_LANES, channels, inner, FR_PAT);
@@ -445,7 +429,7 @@ FR_INLINE void fr_flat_dalpha(fr_flat_sums t, size_t h, size_t channels, size_t 
     size_t period = channels * inner, vectors = q;
     if (period % FR_LANES == 0)
         vectors = period / FR_LANES;
-    else if (FR_LANES % period == 0)
+    else if (fr_flat_in_vector(period))
         vectors = 1;
     if (vectors == 1)
         t.s[0] = fr_dacc_merge(fr_dacc_merge(t.s[0], t.s[1]), fr_dacc_merge(t.s[2], t.s[3]));
