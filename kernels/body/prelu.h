@@ -119,8 +119,20 @@ FR_INLINE fr_flat_alpha fr_flat_alpha_of(const float *alpha, size_t channels, si
 {
     fr_flat_alpha f;
     if (h == 0 && inner == 1 && channels % FR_LANES == 0) {
+#pragma GCC unroll 4
         for (size_t j = 0, c = 0; j < 4; j++, c = c + FR_LANES == channels ? 0 : c + FR_LANES)
             f.a[j] = fr_loadu(alpha + c);
+        f.head = f.a[0];
+        return f;
+    }
+    if (h == 0 && inner == 1 && fr_flat_in_vector(channels)) { /* alpha repeats in a vector */
+        f.head = f.a[0] = f.a[1] = f.a[2] = f.a[3] = fr_repeat(alpha, channels);
+        return f;
+    }
+    if (h == 0 && inner % FR_LANES == 0) { /* rows of whole vectors: one channel a vector */
+#pragma GCC unroll 4
+        for (size_t j = 0; j < 4; j++)
+            f.a[j] = fr_set1(alpha[j * FR_LANES / inner % channels]);
         f.head = f.a[0];
         return f;
     }
@@ -129,6 +141,7 @@ FR_INLINE fr_flat_alpha fr_flat_alpha_of(const float *alpha, size_t channels, si
 #define FR_PAT(k, c) pat[k] = alpha[c]
     FR_FLAT_CHANNELS(h + 3 * apart + FR_LANES, channels, inner, FR_PAT);
 #undef FR_PAT
+#pragma GCC unroll 4
     for (size_t j = 0; j < 4; j++)
         f.a[j] = fr_loadu(pat + h + j * apart);
     f.head = fr_loadu(pat);
@@ -162,7 +175,9 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
         fr_store_part(y, fr_leaky_v(fr_load_part(x, h), f.head), h);
     size_t k = q == 4 ? fr_prelu_flat_steps(x, y, h, n, f, 4, stream)
                       : fr_prelu_flat_steps(x, y, h, n, f, 3, stream);
-    /* Fewer than q vectors are left, and they start a period as a step does. */
+    /* Fewer than q vectors are left, and they start a period as a step does. Unrolled, so that
+     * f stays in registers (indexed by a variable, it went through the stack). */
+#pragma GCC unroll 4
     for (size_t j = 0; j < 4; j++) {
         size_t m = fr_lanes_of(n - k, j), at = k + j * FR_LANES;
         if (m)
@@ -471,6 +486,7 @@ FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *a
         t.head = fr_prelu_bwd_step(dy, x, dx, 0, f.head, h, t.head, 0);
     size_t k = q == 4 ? fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 4, stream)
                       : fr_prelu_bwd_flat_steps(dy, x, dx, h, n, f, &t, 3, stream);
+#pragma GCC unroll 4
     for (size_t j = 0; j < 4; j++) {
         size_t m = fr_lanes_of(n - k, j);
         if (m)

@@ -19,6 +19,15 @@ FR_INLINE void fr_storeu(float *p, fr_vec v) { vst1q_f32(p, v); }
 FR_INLINE void fr_stream(float *p, fr_vec v) { vst1q_f32(p, v); }
 FR_INLINE void fr_stream_fence(void) {}
 FR_INLINE fr_vec fr_set1(float a) { return vdupq_n_f32(a); }
+/* Lane l = p[l % period] for a power-of-two period <= FR_LANES; reads p[0, period) only. */
+FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
+{
+    switch (period) {
+    case 1: return vdupq_n_f32(*p);
+    case 2: return vcombine_f32(vld1_f32(p), vld1_f32(p));
+    default: return vld1q_f32(p);
+    }
+}
 
 #include "stack_tail.h"
 
