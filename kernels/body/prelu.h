@@ -186,6 +186,43 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
 }
 
 /*
+ * NCHW rows shorter than a vector, of a power-of-two length: a vector holds
+ * FR_LANES / inner whole rows, and one load of their alphas, spread by
+ * fr_expand, serves it. Four rows at a time, each row a partial load and
+ * store of its own, 256 channels of 2x2 took 225 ns through the API on
+ * AVX-512 (leaky_relu on as many floats: 25).
+ */
+FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y, size_t outer,
+                                   size_t channels, size_t inner, int stream)
+{
+    size_t g = FR_LANES / inner; /* rows a vector */
+#define FR_EXPAND_STEP(j)                                                                      \
+    fr_put_upto(yo + (c + (j) * g) * inner,                                                    \
+                fr_leaky_v(fr_loadu(xo + (c + (j) * g) * inner),                               \
+                           fr_expand(fr_repeat(alpha + c + (j) * g, g), inner)),               \
+                FR_LANES, stream)
+    for (size_t o = 0; o < outer; o++) {
+        const float *xo = x + o * channels * inner;
+        float *yo = y + o * channels * inner;
+        size_t c = 0;
+        for (; c + 4 * g <= channels; c += 4 * g) {
+            FR_EXPAND_STEP(0);
+            FR_EXPAND_STEP(1);
+            FR_EXPAND_STEP(2);
+            FR_EXPAND_STEP(3);
+        }
+        for (; c + g <= channels; c += g)
+            FR_EXPAND_STEP(0);
+        if (c < channels) {
+            size_t m = (channels - c) * inner;
+            fr_vec a = fr_expand(fr_load_part(alpha + c, channels - c), inner);
+            fr_store_part(yo + c * inner, fr_leaky_v(fr_load_part(xo + c * inner, m), a), m);
+        }
+    }
+#undef FR_EXPAND_STEP
+}
+
+/*
  * With stream, the flat path, long NCHW rows and NHWC rows go out through
  * non-temporal stores (each aligns its head) and the call fences once;
  * blocks of short rows keep ordinary stores.
@@ -203,6 +240,8 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
         for (size_t o = 0; o < outer; o++)
             fr_map2_part(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
                          fr_prelu_nhwc_v, stream);
+    } else if (inner < FR_LANES && fr_pow2(inner)) {
+        fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream);
     } else {
         for (size_t o = 0; o < outer; o++) {
             size_t c = 0;

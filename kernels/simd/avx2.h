@@ -37,6 +37,14 @@ FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
     default: return _mm256_loadu_ps(p);
     }
 }
+/* Lane l = a[l / inner] for a power-of-two 1 < inner < FR_LANES: each of the first
+ * FR_LANES / inner lanes of a, repeated inner times. */
+FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
+{
+    __m256i lane = _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0);
+    __m256i idx = _mm256_srl_epi32(lane, _mm_cvtsi32_si128(__builtin_ctzll(inner)));
+    return _mm256_permutevar8x32_ps(a, idx);
+}
 
 /* VMASKMOVPS does not fault on masked-off lanes, so tails never touch memory past n. */
 FR_INLINE __m256i fr_tail_mask(size_t n)

@@ -38,6 +38,14 @@ FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
     default: return _mm512_loadu_ps(p);
     }
 }
+/* Lane l = a[l / inner] for a power-of-two 1 < inner < FR_LANES: each of the first
+ * FR_LANES / inner lanes of a, repeated inner times. */
+FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
+{
+    __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i idx = _mm512_srl_epi32(lane, _mm_cvtsi32_si128(__builtin_ctzll(inner)));
+    return _mm512_permutexvar_ps(idx, a);
+}
 
 /* Masked-off lanes of a masked move never fault, so tails stay inside [0, n). */
 FR_INLINE fr_vec fr_load_part(const float *p, size_t n)

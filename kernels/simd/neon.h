@@ -28,6 +28,13 @@ FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
     default: return vld1q_f32(p);
     }
 }
+/* Lane l = a[l / inner] for a power-of-two 1 < inner < FR_LANES: each of the first
+ * FR_LANES / inner lanes of a, repeated inner times. */
+FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
+{
+    (void)inner; /* 2, the only one */
+    return vzip1q_f32(a, a);
+}
 
 #include "stack_tail.h"
 

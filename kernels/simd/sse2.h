@@ -36,6 +36,13 @@ FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
     default: return _mm_loadu_ps(p);
     }
 }
+/* Lane l = a[l / inner] for a power-of-two 1 < inner < FR_LANES: each of the first
+ * FR_LANES / inner lanes of a, repeated inner times. */
+FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
+{
+    (void)inner; /* 2, the only one */
+    return _mm_unpacklo_ps(a, a);
+}
 
 #include "stack_tail.h"
 
