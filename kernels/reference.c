@@ -96,4 +96,12 @@ static void fr_f32_clip_bwd__scalar(const float *dy, const float *x, float *dx, 
         dx[i] = (x[i] <= lo || x[i] >= hi) ? 0.0f : dy[i];
 }
 
+static int fr_f32_all_finite__scalar(const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i]))
+            return 0;
+    return 1;
+}
+
 FR_DEFINE_TABLE_SOLO(FASTRELU_ISA_SCALAR);

@@ -870,6 +870,45 @@ static void fr_test_dalpha_range(void **state)
     fr_end_test();
 }
 
+/*
+ * The table's all_finite (PReLU's alpha check) and its twin's, on every length
+ * to past 4 vectors, against the trailing guard page: finite values of every
+ * kind pass, and one infinity or NaN at any position fails.
+ */
+static void fr_test_all_finite(void **state)
+{
+    int isa = (int)(intptr_t)*state;
+    const fr_kernels *t = fr_table_or_skip(isa);
+    fr_start_test();
+    static const float finite[] = {0.0f, -0.0f, 1.0f, -2.5f, FLT_MAX, -FLT_MAX, FLT_MIN, 0x1p-149f};
+    const float bad[] = {INFINITY, -INFINITY, NAN, -NAN};
+    enum { CAP = 4 * 16 + 7 };
+    fr_guard g;
+    for (size_t n = 0; n <= CAP; n++) {
+        float *p = fr_guard_alloc(&g, n, 0, FR_AT_END);
+        assert_true(p || n == 0);
+        for (size_t i = 0; i < n; i++)
+            p[i] = finite[(i * 5 + n) % (sizeof finite / sizeof finite[0])];
+        const fr_kernels *twins[2] = {t, t->stream};
+        for (int w = 0; w < 2; w++) {
+            if (!twins[w]->all_finite(p, n))
+                fr_note_failure(5, "all_finite/%s: %zu finite floats rejected",
+                                fr_test_isa_name(isa), n);
+            for (size_t i = 0; i < n; i++)
+                for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+                    float keep = p[i];
+                    p[i] = bad[b];
+                    if (twins[w]->all_finite(p, n))
+                        fr_note_failure(5, "all_finite/%s: %a at %zu of %zu passed",
+                                        fr_test_isa_name(isa), (double)bad[b], i, n);
+                    p[i] = keep;
+                }
+        }
+        fr_guard_free(&g);
+    }
+    fr_end_test();
+}
+
 // clang-format off
 #define FR_TEST(op, dir, isa, name) \
     {#op "_" #dir "/" name, fr_test_kernel, NULL, NULL, &fr_t_##op##_##dir[isa]}
@@ -881,7 +920,8 @@ static void fr_test_dalpha_range(void **state)
     FR_TEST(op, dir, FASTRELU_ISA_NEON, "neon"),
 #define FR_DALPHA_TEST(isa, name) \
     {"prelu_bwd_dalpha_2^24/" name, fr_test_dalpha_2p24, NULL, NULL, (void *)(intptr_t)(isa)}, \
-    {"prelu_bwd_dalpha_range/" name, fr_test_dalpha_range, NULL, NULL, (void *)(intptr_t)(isa)}
+    {"prelu_bwd_dalpha_range/" name, fr_test_dalpha_range, NULL, NULL, (void *)(intptr_t)(isa)}, \
+    {"all_finite/" name, fr_test_all_finite, NULL, NULL, (void *)(intptr_t)(isa)}
 
 int main(void)
 {

@@ -8,6 +8,7 @@
 #include "prelu.h"
 #include "elu.h"
 #include "clip.h"
+#include "finite.h"
 
 FR_KERNEL_LIST(FR_KERNEL)
 #if FR_HAVE_STREAM
