@@ -41,30 +41,19 @@ static fastrelu_status frb_leaky_relu_bwd(const frb_data *d, float *dx, float *d
     return fastrelu_leaky_relu_backward_f32(d->dy, d->x, dx, d->n, FRB_LEAKY_ALPHA);
 }
 
+/* PReLU as (n / (C * inner), C, inner): frb_call sets the op's C and inner. */
 static fastrelu_status frb_prelu_fwd(const frb_data *d, float *y, float *dalpha)
 {
     (void)dalpha;
-    return fastrelu_prelu_f32(d->x, d->alpha, y, 1, d->channels, d->n / d->channels);
+    return fastrelu_prelu_f32(d->x, d->alpha, y, d->n / (d->channels * d->inner), d->channels,
+                              d->inner);
 }
 
 /* Both outputs, as a training step needs them. */
 static fastrelu_status frb_prelu_bwd(const frb_data *d, float *dx, float *dalpha)
 {
-    return fastrelu_prelu_backward_f32(d->dy, d->x, d->alpha, dx, dalpha, 1, d->channels,
-                                       d->n / d->channels);
-}
-
-/* The same calls channels last: n/C rows (N*H*W) of C channels. */
-static fastrelu_status frb_prelu_nhwc_fwd(const frb_data *d, float *y, float *dalpha)
-{
-    (void)dalpha;
-    return fastrelu_prelu_f32(d->x, d->alpha, y, d->n / d->channels, d->channels, 1);
-}
-
-static fastrelu_status frb_prelu_nhwc_bwd(const frb_data *d, float *dx, float *dalpha)
-{
-    return fastrelu_prelu_backward_f32(d->dy, d->x, d->alpha, dx, dalpha, d->n / d->channels,
-                                       d->channels, 1);
+    return fastrelu_prelu_backward_f32(d->dy, d->x, d->alpha, dx, dalpha,
+                                       d->n / (d->channels * d->inner), d->channels, d->inner);
 }
 
 static fastrelu_status frb_elu_fwd(const frb_data *d, float *y, float *dalpha)
@@ -99,7 +88,8 @@ typedef struct frb_op {
     int ulp;           /* 0: bit for bit */
     int arrays;        /* arrays of n floats read or written */
     int ch_in, ch_out; /* arrays of `channels` floats read, written */
-    int nhwc;          /* PReLU with the channels last */
+    /* PReLU's rows: 0 for one row a channel (NCHW, N = 1), 1 for channels last, or k */
+    size_t inner;
     frb_call_fn call;
     /* PReLU: the most channels that divide n, up to this (0: FRB_MAX_CHANNELS) */
     size_t max_channels;
@@ -125,12 +115,15 @@ typedef struct frb_op {
 static const frb_op frb_ops[] = {
     FR_KERNEL_LIST(FRB_OP)
     /* PReLU once more in the other layout, which takes other loops in the kernels. */
-    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd, 0},
-    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd, 0},
+    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_fwd, 0},
+    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_bwd, 0},
     /* ... and with 4 channels (RGBA, or any narrow feature map): rows of one to a few floats,
      * which the kernels run flat with the alphas in registers. */
-    {"prelu_nhwc4_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_nhwc_fwd, 4},
-    {"prelu_nhwc4_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_nhwc_bwd, 4},
+    {"prelu_nhwc4_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_fwd, 4},
+    {"prelu_nhwc4_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_bwd, 4},
+    /* ... and NCHW with 2x2 maps (late layers of a CNN): rows shorter than a vector. */
+    {"prelu_2x2_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 4, frb_prelu_fwd, 0},
+    {"prelu_2x2_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 4, frb_prelu_bwd, 0},
 };
 #undef FRB_OP
 
@@ -141,11 +134,12 @@ size_t frb_op_count(void) { return FRB_NUM_OPS; }
 const char *frb_op_name(size_t op) { return frb_ops[op].name; }
 int frb_op_is_backward(size_t op) { return frb_ops[op].backward; }
 
-/* Op's PReLU channel count at size n: the most, up to its maximum, that divide n. */
+/* Op's PReLU channel count at size n: the most, up to its maximum, that divide n's rows. */
 static size_t frb_channels(size_t op, size_t n)
 {
     size_t c = frb_ops[op].max_channels ? frb_ops[op].max_channels : FRB_MAX_CHANNELS;
-    while (n % c != 0)
+    size_t rows = frb_ops[op].inner > 1 && n % frb_ops[op].inner == 0 ? n / frb_ops[op].inner : n;
+    while (rows % c != 0)
         c /= 2;
     return c;
 }
@@ -258,6 +252,8 @@ void frb_copy_buffers(frb_data *d, const void **src, void **dst)
 static fastrelu_status frb_call(frb_data *d, size_t op, float *out, float *dalpha)
 {
     d->channels = d->op_channels[op];
+    size_t inner = frb_ops[op].inner;
+    d->inner = inner == 0 || d->n % (d->channels * inner) != 0 ? d->n / d->channels : inner;
     return frb_ops[op].call(d, out, dalpha);
 }
 
@@ -307,16 +303,16 @@ static const char *frb_compare_dalpha(const frb_data *d)
     return NULL;
 }
 
-/* Channel c's elements: NCHW, a run of n/C from c*n/C; NHWC, every C-th from c. */
-static void frb_measure_dalpha_terms(frb_data *d, int nhwc)
+/* Channel c's elements: inner at a time, from (o * C + c) * inner for every o. */
+static void frb_measure_dalpha_terms(frb_data *d)
 {
-    size_t inner = d->n / d->channels;
-    size_t first = nhwc ? 1 : inner, step = nhwc ? d->channels : 1;
+    size_t row = d->channels * d->inner;
     for (size_t c = 0; c < d->channels; c++) {
         double sum = 0.0;
-        for (size_t k = 0, i = c * first; k < inner; k++, i += step)
-            if (!(d->x[i] > 0.0f))
-                sum += fabs((double)d->x[i] * d->dy[i]);
+        for (size_t o = 0; o < d->n / row; o++)
+            for (size_t k = 0, i = o * row + c * d->inner; k < d->inner; k++, i++)
+                if (!(d->x[i] > 0.0f))
+                    sum += fabs((double)d->x[i] * d->dy[i]);
         d->dalpha_scale[c] = sum;
     }
 }
@@ -325,7 +321,7 @@ static void frb_measure_dalpha_terms(frb_data *d, int nhwc)
 static void frb_have_reference(frb_data *d, size_t op)
 {
     if (frb_ops[op].ch_out)
-        frb_measure_dalpha_terms(d, frb_ops[op].nhwc);
+        frb_measure_dalpha_terms(d);
     d->ref_op = op;
 }
 

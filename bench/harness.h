@@ -31,13 +31,15 @@ extern "C" {
  * x is uniform in [-8, 8) with 1 in 32 elements an exact +0 or -0, so relu6
  * clips on both sides and the x == 0 rules are exercised; dy is uniform in
  * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C,
- * prelu_nhwc as n / C rows of the same C channels, and prelu_nhwc4 as
- * prelu_nhwc with C = gcd(n, 4).
+ * prelu_nhwc as n / C rows of the same C channels, prelu_nhwc4 as
+ * prelu_nhwc with C = gcd(n, 4), and prelu_2x2 as NCHW with HW = 4,
+ * C = gcd(n / 4, 64) and N = n / (4C).
  */
 typedef struct frb_data {
     size_t capacity;
     size_t n;                        /* the size in use */
     size_t channels;                 /* PReLU's, for the op being called */
+    size_t inner;                    /* ... and the length of its rows */
     size_t op_channels[FRB_MAX_OPS]; /* each op's at this size */
     /* The three allocations that the arrays below live in. */
     float *inputs, *outputs, *per_channel;

@@ -158,7 +158,8 @@ void add_context(const std::vector<fastrelu_isa> &isas, fastrelu_isa active)
     benchmark::AddCustomContext("fastrelu_bench_data",
                                 "x uniform in [-8,8) with 1/32 zeros, dy uniform in [-1,1); "
                                 "leaky alpha 0.01, elu alpha 1, clip [0,6]; "
-                                "prelu NCHW N=1 C=gcd(n,64) HW=n/C; prelu_nhwc n/C rows of C");
+                                "prelu NCHW N=1 C=gcd(n,64) HW=n/C; prelu_nhwc n/C rows of C; "
+                                "prelu_nhwc4 C=gcd(n,4); prelu_2x2 NCHW HW=4 C=gcd(n/4,64)");
     benchmark::AddCustomContext("fastrelu_bench_roofline",
                                 "bytes/s over the bytes/s of memcpy/<m> on the same footprint "
                                 "in this run; m = n for forward ops, 3n/2 for backward ops");
