@@ -377,10 +377,10 @@ FR_INLINE fr_dacc fr_prelu_bwd_group(const float *dy, const float *x, const floa
     return acc;
 }
 
-/* Four whole groups from channel c, their lanes to out. */
+/* Four whole groups from channel c, their sums to s[0..3]. */
 FR_INLINE void fr_prelu_bwd_groups4(const float *dy, const float *x, const float *alpha,
                                     float *dx, size_t outer, size_t channels, size_t inner,
-                                    size_t c, size_t g, double *out, int stream)
+                                    size_t c, size_t g, fr_dacc *s, int stream)
 {
     fr_vec a0 = fr_expand(fr_repeat(alpha + c, g), inner);
     fr_vec a1 = fr_expand(fr_repeat(alpha + c + g, g), inner);
@@ -393,10 +393,10 @@ FR_INLINE void fr_prelu_bwd_groups4(const float *dy, const float *x, const float
         s2 = fr_prelu_bwd_step(dy, x, dx, at + 2 * FR_LANES, a2, FR_LANES, s2, stream);
         s3 = fr_prelu_bwd_step(dy, x, dx, at + 3 * FR_LANES, a3, FR_LANES, s3, stream);
     }
-    fr_dacc_store(out, s0);
-    fr_dacc_store(out + FR_LANES, s1);
-    fr_dacc_store(out + 2 * FR_LANES, s2);
-    fr_dacc_store(out + 3 * FR_LANES, s3);
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
 }
 
 /* out[r] = the sum of lanes[r*inner .. r*inner + inner), r < rows. */
@@ -417,20 +417,37 @@ FR_INLINE void fr_sum_rows(const double *lanes, size_t inner, size_t rows, float
 #undef FR_SUM_ROWS
 }
 
-/* The lanes of channels [c0, end)'s groups, summed down `outer` rows, to out. */
+/* A group's lanes to out, or (add) added to those there. */
+FR_INLINE void fr_put_lanes(double *out, fr_dacc acc, int add)
+{
+    if (!add) {
+        fr_dacc_store(out, acc);
+        return;
+    }
+    double t[FR_LANES];
+    fr_dacc_store(t, acc);
+    for (size_t k = 0; k < FR_LANES; k++)
+        out[k] += t[k];
+}
+
+/* The lanes of channels [c0, end)'s groups, summed down `outer` rows, to (add: into) out. */
 static void fr_prelu_bwd_expand_lanes(const float *dy, const float *x, const float *alpha,
                                       float *dx, size_t outer, size_t channels, size_t inner,
-                                      size_t c0, size_t end, double *out, int stream)
+                                      size_t c0, size_t end, double *out, int add, int stream)
 {
     size_t g = FR_LANES / inner, c = c0;
-    for (; c + 4 * g <= end; c += 4 * g) /* four groups in flight */
-        fr_prelu_bwd_groups4(dy, x, alpha, dx, outer, channels, inner, c, g,
-                             out + (c - c0) * inner, stream);
+    for (; c + 4 * g <= end; c += 4 * g) { /* four groups in flight */
+        fr_dacc s[4];
+        fr_prelu_bwd_groups4(dy, x, alpha, dx, outer, channels, inner, c, g, s, stream);
+#pragma GCC unroll 4
+        for (size_t j = 0; j < 4; j++)
+            fr_put_lanes(out + (c - c0 + j * g) * inner, s[j], add);
+    }
     for (; c < end; c += g) {
         size_t base = c * inner, rows = end - c < g ? end - c : g;
         fr_dacc acc = fr_prelu_bwd_group(dy + base, x + base, alpha + c, dx ? dx + base : NULL,
                                          outer, channels * inner, inner, rows, stream);
-        fr_dacc_store(out + (c - c0) * inner, acc);
+        fr_put_lanes(out + (c - c0) * inner, acc, add);
     }
 }
 
@@ -449,16 +466,13 @@ static void fr_prelu_bwd_expand(const float *dy, const float *x, const float *al
 {
     size_t g = FR_LANES / inner, row = channels * inner;
     size_t tile = row < FR_EXPAND_TILE ? FR_EXPAND_TILE / row : 1; /* rows a tile */
-    double lanes[FR_EXPAND_GROUPS * FR_LANES], part[FR_EXPAND_GROUPS * FR_LANES];
+    double lanes[FR_EXPAND_GROUPS * FR_LANES];
     for (size_t c0 = 0; c0 < channels; c0 += FR_EXPAND_GROUPS * g) {
         size_t end = channels - c0 < FR_EXPAND_GROUPS * g ? channels : c0 + FR_EXPAND_GROUPS * g;
-        size_t used = (end - c0 + g - 1) / g * FR_LANES;
         for (size_t o = 0; o < outer; o += tile) {
             size_t rows = outer - o < tile ? outer - o : tile, at = o * row;
             fr_prelu_bwd_expand_lanes(dy + at, x + at, alpha, dx ? dx + at : NULL, rows, channels,
-                                      inner, c0, end, o ? part : lanes, stream);
-            for (size_t k = 0; o && k < used; k++)
-                lanes[k] += part[k];
+                                      inner, c0, end, lanes, o > 0, stream);
         }
         if (dalpha)
             fr_sum_rows(lanes, inner, end - c0, dalpha + c0);
