@@ -355,7 +355,9 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
 
 /*
  * NCHW rows of 2, 4 or 8 floats (fewer than a vector, a power of two), as in
- * the forward's fr_prelu_fwd_expand: a vector holds FR_LANES / inner rows,
+ * the forward's fr_prelu_fwd_expand, and rows of one vector when there are
+ * several o (whose blocks of four rows below walk every o in strides: SSE2's
+ * prelu_2x2_backward_f32 ran at 4 GB/s at 64Mi): a vector holds FR_LANES / inner rows,
  * and each group of rows sums its terms down every o in one fr_dacc. The
  * groups' lanes wait on the stack, FR_EXPAND_GROUPS at a time, and one
  * loop per inner (which the compiler vectorises) adds each row's lanes.
@@ -365,12 +367,21 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
  */
 #define FR_EXPAND_GROUPS 64
 
+/* The alphas of a group of rows (fewer than FR_LANES / inner: the last, partial group). */
+FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
+{
+    if (inner == FR_LANES)
+        return fr_set1(*alpha);
+    return fr_expand(rows * inner == FR_LANES ? fr_repeat(alpha, rows) : fr_load_part(alpha, rows),
+                     inner);
+}
+
 FR_INLINE fr_dacc fr_prelu_bwd_group(const float *dy, const float *x, const float *alpha,
                                      float *dx, size_t outer, size_t stride, size_t inner,
                                      size_t rows, int stream)
 {
     size_t m = rows * inner;
-    fr_vec a = fr_expand(m == FR_LANES ? fr_repeat(alpha, rows) : fr_load_part(alpha, rows), inner);
+    fr_vec a = fr_group_alpha(alpha, rows, inner);
     fr_dacc acc = fr_dacc_zero();
     for (size_t o = 0; o < outer; o++)
         acc = fr_prelu_bwd_step(dy, x, dx, o * stride, a, m, acc, stream);
@@ -382,10 +393,10 @@ FR_INLINE void fr_prelu_bwd_groups4(const float *dy, const float *x, const float
                                     float *dx, size_t outer, size_t channels, size_t inner,
                                     size_t c, size_t g, fr_dacc *s, int stream)
 {
-    fr_vec a0 = fr_expand(fr_repeat(alpha + c, g), inner);
-    fr_vec a1 = fr_expand(fr_repeat(alpha + c + g, g), inner);
-    fr_vec a2 = fr_expand(fr_repeat(alpha + c + 2 * g, g), inner);
-    fr_vec a3 = fr_expand(fr_repeat(alpha + c + 3 * g, g), inner);
+    fr_vec a0 = fr_group_alpha(alpha + c, g, inner);
+    fr_vec a1 = fr_group_alpha(alpha + c + g, g, inner);
+    fr_vec a2 = fr_group_alpha(alpha + c + 2 * g, g, inner);
+    fr_vec a3 = fr_group_alpha(alpha + c + 3 * g, g, inner);
     fr_dacc s0 = fr_dacc_zero(), s1 = s0, s2 = s0, s3 = s0;
     for (size_t o = 0, at = c * inner; o < outer; o++, at += channels * inner) {
         s0 = fr_prelu_bwd_step(dy, x, dx, at, a0, FR_LANES, s0, stream);
@@ -412,7 +423,8 @@ FR_INLINE void fr_sum_rows(const double *lanes, size_t inner, size_t rows, float
     switch (inner) {
     case 2: FR_SUM_ROWS(2) break;
     case 4: FR_SUM_ROWS(4) break;
-    default: FR_SUM_ROWS(8) break;
+    case 8: FR_SUM_ROWS(8) break;
+    default: FR_SUM_ROWS(FR_LANES) break;
     }
 #undef FR_SUM_ROWS
 }
@@ -675,7 +687,7 @@ FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
                           stream);
     else if (inner == 1)
         fr_prelu_bwd_nhwc(dy, x, alpha, dx, dalpha, outer, channels, stream);
-    else if (inner < FR_LANES && fr_pow2(inner))
+    else if ((inner < FR_LANES && fr_pow2(inner)) || (inner == FR_LANES && outer > 1))
         fr_prelu_bwd_expand(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
     else
         fr_prelu_bwd_rows(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
