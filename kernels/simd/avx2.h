@@ -4,7 +4,6 @@
 
 #include <immintrin.h>
 #include <stddef.h>
-#include <string.h>
 
 #define FR_LANES 8
 #define FR_INLINE static inline __attribute__((always_inline))
@@ -20,19 +19,13 @@ FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm256_storeu_ps(p, v); }
 FR_INLINE void fr_stream(float *p, fr_vec v) { _mm256_stream_ps(p, v); }
 FR_INLINE void fr_stream_fence(void) { _mm_sfence(); }
 FR_INLINE fr_vec fr_set1(float a) { return _mm256_set1_ps(a); }
-/* Two floats as one double's bits, for 64-bit broadcasts. */
-FR_INLINE double fr_pair(const float *p)
-{
-    double d;
-    memcpy(&d, p, sizeof d);
-    return d;
-}
 /* Lane l = p[l % period] for a power-of-two period <= FR_LANES; reads p[0, period) only. */
 FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
 {
     switch (period) {
     case 1: return _mm256_set1_ps(*p);
-    case 2: return _mm256_castpd_ps(_mm256_set1_pd(fr_pair(p)));
+    case 2:
+        return _mm256_castsi256_ps(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)p)));
     case 4: return _mm256_broadcast_ps((const __m128 *)p);
     default: return _mm256_loadu_ps(p);
     }

@@ -4,7 +4,6 @@
 
 #include <emmintrin.h>
 #include <stddef.h>
-#include <string.h>
 
 #define FR_LANES 4
 #define FR_INLINE static inline __attribute__((always_inline))
@@ -20,19 +19,13 @@ FR_INLINE void fr_storeu(float *p, fr_vec v) { _mm_storeu_ps(p, v); }
 FR_INLINE void fr_stream(float *p, fr_vec v) { _mm_stream_ps(p, v); }
 FR_INLINE void fr_stream_fence(void) { _mm_sfence(); }
 FR_INLINE fr_vec fr_set1(float a) { return _mm_set1_ps(a); }
-/* Two floats as one double's bits, for 64-bit broadcasts. */
-FR_INLINE double fr_pair(const float *p)
-{
-    double d;
-    memcpy(&d, p, sizeof d);
-    return d;
-}
 /* Lane l = p[l % period] for a power-of-two period <= FR_LANES; reads p[0, period) only. */
 FR_INLINE fr_vec fr_repeat(const float *p, size_t period)
 {
     switch (period) {
     case 1: return _mm_set1_ps(*p);
-    case 2: return _mm_castpd_ps(_mm_set1_pd(fr_pair(p)));
+    case 2:
+        return _mm_castsi128_ps(_mm_shuffle_epi32(_mm_loadl_epi64((const __m128i *)p), 0x44));
     default: return _mm_loadu_ps(p);
     }
 }
