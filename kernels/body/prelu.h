@@ -357,13 +357,14 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
  * NCHW rows of 2, 4 or 8 floats (fewer than a vector, a power of two), as in
  * the forward's fr_prelu_fwd_expand, and rows of one vector when there are
  * several o (whose blocks of four rows below walk every o in strides: SSE2's
- * prelu_2x2_backward_f32 ran at 4 GB/s at 64Mi): a vector holds FR_LANES / inner rows,
- * and each group of rows sums its terms down every o in one fr_dacc. The
- * groups' lanes wait on the stack, FR_EXPAND_GROUPS at a time, and one
- * loop per inner (which the compiler vectorises) adds each row's lanes.
- * Four rows at a time, with a four-channel reduction each, 256 channels of
- * 2x2 took 848 ns through the API on AVX-512 (leaky_relu_backward on as many
- * floats: 34); with the lanes added row by row in scalar code, 1014.
+ * prelu_2x2_backward_f32 ran at 4 GB/s at 64Mi): a vector holds FR_LANES /
+ * inner rows, and each group of rows sums its terms down every o in one
+ * fr_dacc. The groups' lanes wait on the stack, FR_EXPAND_GROUPS at a time,
+ * and one loop per inner (which the compiler vectorises) adds each row's
+ * lanes. Four rows at a time, with a four-channel reduction each, 256
+ * channels of 2x2 took 848 ns through the API on AVX-512
+ * (leaky_relu_backward on as many floats: 34); with the lanes added row by
+ * row in scalar code, 1014.
  */
 #define FR_EXPAND_GROUPS 64
 
