@@ -9,7 +9,6 @@
  */
 #include <math.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "dispatch.h"
 #include "parallel.h"
