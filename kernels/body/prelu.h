@@ -192,6 +192,24 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
  * store of its own, 256 channels of 2x2 took 225 ns through the API on
  * AVX-512 (leaky_relu on as many floats: 25).
  */
+/* One alpha: the whole array is a single row. */
+FR_INLINE void fr_one_row_if_one_channel(size_t channels, size_t *outer, size_t *inner)
+{
+    if (channels == 1) {
+        *inner *= *outer;
+        *outer = 1;
+    }
+}
+
+/* The alphas of a group of rows (fewer than FR_LANES / inner: the last, partial group). */
+FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
+{
+    if (inner == FR_LANES)
+        return fr_set1(*alpha);
+    return fr_expand(rows * inner == FR_LANES ? fr_repeat(alpha, rows) : fr_load_part(alpha, rows),
+                     inner);
+}
+
 FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y, size_t outer,
                                    size_t channels, size_t inner, int stream)
 {
@@ -199,7 +217,7 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
 #define FR_EXPAND_STEP(j)                                                                      \
     fr_put_upto(yo + (c + (j) * g) * inner,                                                    \
                 fr_leaky_v(fr_loadu(xo + (c + (j) * g) * inner),                               \
-                           fr_expand(fr_repeat(alpha + c + (j) * g, g), inner)),               \
+                           fr_group_alpha(alpha + c + (j) * g, g, inner)),                     \
                 FR_LANES, stream)
     for (size_t o = 0; o < outer; o++) {
         const float *xo = x + o * channels * inner;
@@ -215,7 +233,7 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
             FR_EXPAND_STEP(0);
         if (c < channels) {
             size_t m = (channels - c) * inner;
-            fr_vec a = fr_expand(fr_load_part(alpha + c, channels - c), inner);
+            fr_vec a = fr_group_alpha(alpha + c, channels - c, inner);
             fr_store_part(yo + c * inner, fr_leaky_v(fr_load_part(xo + c * inner, m), a), m);
         }
     }
@@ -229,10 +247,7 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
  */
 FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
-    if (channels == 1) { /* one alpha: a single row */
-        inner *= outer;
-        outer = 1;
-    }
+    fr_one_row_if_one_channel(channels, &outer, &inner);
     size_t q = fr_flat_step(channels * inner);
     if (q) {
         fr_prelu_fwd_flat(x, alpha, y, outer * channels * inner, channels, inner, q, stream);
@@ -367,15 +382,6 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
  * row in scalar code, 1014.
  */
 #define FR_EXPAND_GROUPS 64
-
-/* The alphas of a group of rows (fewer than FR_LANES / inner: the last, partial group). */
-FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
-{
-    if (inner == FR_LANES)
-        return fr_set1(*alpha);
-    return fr_expand(rows * inner == FR_LANES ? fr_repeat(alpha, rows) : fr_load_part(alpha, rows),
-                     inner);
-}
 
 FR_INLINE fr_dacc fr_prelu_bwd_group(const float *dy, const float *x, const float *alpha,
                                      float *dx, size_t outer, size_t stride, size_t inner,
@@ -678,10 +684,7 @@ FR_INLINE void fr_prelu_bwd_flat(const float *dy, const float *x, const float *a
  * short-row blocks'), and the call fences once. */
 FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
 {
-    if (channels == 1) { /* one alpha: a single row */
-        inner *= outer;
-        outer = 1;
-    }
+    fr_one_row_if_one_channel(channels, &outer, &inner);
     size_t q = fr_flat_step(channels * inner);
     if (q)
         fr_prelu_bwd_flat(dy, x, alpha, dx, dalpha, outer * channels * inner, channels, inner, q,
