@@ -240,6 +240,58 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
 #undef FR_EXPAND_STEP
 }
 
+#ifdef FR_STACK_TAIL
+/*
+ * NCHW rows of other lengths below FR_SHORT_ROW (3x3, 5x5 maps), on ISAs
+ * whose partial loads and stores go through the stack (stack_tail.h): the
+ * call runs flat with the alphas spelled out. A tile of the array at a time,
+ * each row's alpha is stored over its floats in a stack buffer (a vector at
+ * a time, the next row overwriting the overhang), and one loop then takes x
+ * and the alphas a vector each. Through the API on SSE2, 32 channels of 3x3
+ * took 293 ns row by row and 110 spelled; 64 of 5x5, 666 and 486; 64 of 7x7
+ * did not move. With masked moves (AVX2, AVX-512) the spelled path was
+ * slower than the rows at every length tried (9 to 100), so they keep them.
+ */
+#define FR_ALPHA_TILE 1024
+
+/* From row c with left floats to go: its alphas and the next rows' over len floats at buf. */
+FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_t channels,
+                               size_t inner, size_t *c, size_t *left)
+{
+    for (size_t j = 0;;) {
+        fr_vec a = fr_set1(alpha[*c]);
+        size_t end = j + *left;
+        for (; j < end && j < len; j += FR_LANES)
+            fr_storeu(buf + j, a);
+        if (end > len) {
+            *left = end - len;
+            return;
+        }
+        j = end;
+        *c = *c + 1 == channels ? 0 : *c + 1;
+        *left = inner;
+        if (j == len)
+            return;
+    }
+}
+
+static void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
+                                 size_t channels, size_t inner)
+{
+    float buf[FR_ALPHA_TILE + FR_LANES];
+    size_t c = 0, left = inner;
+    for (size_t k = 0; k < n; k += FR_ALPHA_TILE) {
+        size_t len = n - k < FR_ALPHA_TILE ? n - k : FR_ALPHA_TILE, i = 0;
+        fr_spell_alphas(buf, len, alpha, channels, inner, &c, &left);
+        for (; i + FR_LANES <= len; i += FR_LANES)
+            fr_storeu(y + k + i, fr_leaky_v(fr_loadu(x + k + i), fr_loadu(buf + i)));
+        if (i < len)
+            fr_store_part(y + k + i,
+                          fr_leaky_v(fr_load_part(x + k + i, len - i), fr_loadu(buf + i)), len - i);
+    }
+}
+#endif
+
 /*
  * With stream, the flat path, long NCHW rows and NHWC rows go out through
  * non-temporal stores (each aligns its head) and the call fences once;
@@ -257,6 +309,10 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
                          fr_prelu_nhwc_v, stream);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
         fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream);
+#ifdef FR_STACK_TAIL
+    } else if (inner < FR_SHORT_ROW && inner % FR_LANES) {
+        fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner);
+#endif
     } else {
         for (size_t o = 0; o < outer; o++) {
             size_t c = 0;

@@ -6,6 +6,8 @@
 #ifndef FR_SIMD_STACK_TAIL_H
 #define FR_SIMD_STACK_TAIL_H
 
+#define FR_STACK_TAIL 1
+
 FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
 {
     float b[FR_LANES] = {0};
