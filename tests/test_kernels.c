@@ -486,7 +486,8 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
     static const size_t nchw_channels[] = {1, 2, 3, 5};
     /* ... then shapes for kernels/body/prelu.h's paths: blocks of short NCHW rows, enough
      * rows that float sums move into double, NHWC with few channels and past a tile, and
-     * many periods of the flat path (channels * inner dividing 3 or 4 vectors). */
+     * many periods of the flat path (channels * inner dividing 3 or 4 vectors), and rows of
+     * other lengths across tiles and blocks of channels of the spelled-out alphas. */
     static const fr_shape odd[] = {
         {0, 3, 5},     {3, 0, 1},    {2, 3, 0},   {1000, 67, 1}, {2, 3, 4099},
         {5, 1, 1},     {3, 64, 16},  {40, 9, 3},  {100, 13, 33}, {40, 33, 1},
@@ -495,7 +496,8 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         {5, 4, 16},    {6, 2, 32},   {11, 4, 4},  {9, 16, 2},   {2, 67, 2},
         {3, 37, 4},    {2, 35, 8},   {1, 256, 4}, {5, 19, 2},   {2, 300, 8},
         {3, 300, 2},   {1, 520, 4},  {130, 64, 4}, {9, 2000, 2}, {3, 9, 8},
-        {3, 9, 16},    {120, 40, 8}, {40, 64, 16}};
+        {3, 9, 16},    {120, 40, 8}, {40, 64, 16}, {3, 130, 9}, {2, 520, 3}, {2, 50, 41},
+        {5, 60, 13}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;

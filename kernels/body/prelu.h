@@ -424,6 +424,65 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
     }
 }
 
+#ifdef FR_STACK_TAIL
+/* sums[r] += the inner floats of row r, one by one; four rows in flight, each its own chain. */
+FR_INLINE void fr_add_rows(double *sums, const float *terms, size_t rows, size_t inner)
+{
+    size_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *t = terms + r * inner;
+        double s0 = sums[r], s1 = sums[r + 1], s2 = sums[r + 2], s3 = sums[r + 3];
+        for (size_t i = 0; i < inner; i++) {
+            s0 += (double)t[i];
+            s1 += (double)t[inner + i];
+            s2 += (double)t[2 * inner + i];
+            s3 += (double)t[3 * inner + i];
+        }
+        sums[r] = s0, sums[r + 1] = s1, sums[r + 2] = s2, sums[r + 3] = s3;
+    }
+    for (; r < rows; r++)
+        for (size_t i = 0; i < inner; i++)
+            sums[r] += (double)terms[r * inner + i];
+}
+
+/*
+ * The backward of the shapes of fr_prelu_fwd_spelled: a block of channels at
+ * a time, FR_ALPHA_TILE / inner rows, whose alphas are spelled out once. For
+ * every o the block's rows then run flat: dx, and dalpha's terms into a
+ * second tile, which each row adds in double one by one, as the reference
+ * does (so dalpha is the reference's, bit for bit).
+ */
+static void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha, float *dx,
+                                 float *dalpha, size_t outer, size_t channels, size_t inner)
+{
+    float abuf[FR_ALPHA_TILE + FR_LANES], terms[FR_ALPHA_TILE + FR_LANES];
+    double sums[FR_ALPHA_TILE / 2]; /* inner >= 3 here */
+    size_t rows = FR_ALPHA_TILE / inner;
+    for (size_t c0 = 0; c0 < channels; c0 += rows) {
+        size_t cb = channels - c0 < rows ? channels - c0 : rows, len = cb * inner;
+        size_t c = c0, left = inner;
+        fr_spell_alphas(abuf, len, alpha, channels, inner, &c, &left);
+        for (size_t r = 0; r < cb; r++)
+            sums[r] = 0.0;
+        for (size_t o = 0; o < outer; o++) {
+            size_t base = (o * channels + c0) * inner;
+            for (size_t i = 0; i < len; i += FR_LANES) {
+                size_t m = len - i < FR_LANES ? len - i : FR_LANES;
+                fr_vec g = fr_load_upto(dy + base + i, m), v = fr_load_upto(x + base + i, m);
+                if (dx)
+                    fr_put_upto(dx + base + i, fr_leaky_grad_v(g, v, fr_loadu(abuf + i)), m, 0);
+                fr_storeu(terms + i, fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g)));
+            }
+            if (dalpha)
+                fr_add_rows(sums, terms, cb, inner);
+        }
+        if (dalpha)
+            for (size_t r = 0; r < cb; r++)
+                dalpha[c0 + r] = (float)sums[r];
+    }
+}
+#endif
+
 /*
  * NCHW rows of 2, 4 or 8 floats (fewer than a vector, a power of two), as in
  * the forward's fr_prelu_fwd_expand, and rows of one vector when there are
@@ -749,6 +808,10 @@ FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
         fr_prelu_bwd_nhwc(dy, x, alpha, dx, dalpha, outer, channels, stream);
     else if ((inner < FR_LANES && fr_pow2(inner)) || (inner == FR_LANES && outer > 1))
         fr_prelu_bwd_expand(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
+#ifdef FR_STACK_TAIL
+    else if (inner < FR_SHORT_ROW && inner % FR_LANES)
+        fr_prelu_bwd_spelled(dy, x, alpha, dx, dalpha, outer, channels, inner);
+#endif
     else
         fr_prelu_bwd_rows(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
     if (stream)
