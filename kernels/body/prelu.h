@@ -130,9 +130,17 @@ FR_INLINE fr_flat_alpha fr_flat_alpha_of(const float *alpha, size_t channels, si
         return f;
     }
     if (h == 0 && inner % FR_LANES == 0) { /* rows of whole vectors: one channel a vector */
+        /* Counted, not divided: (j * FR_LANES / inner) % channels put up to eight 64-bit
+         * divisions on the call's path. */
+        size_t per_row = inner / FR_LANES, c = 0, v = 0;
 #pragma GCC unroll 4
-        for (size_t j = 0; j < 4; j++)
-            f.a[j] = fr_set1(alpha[j * FR_LANES / inner % channels]);
+        for (size_t j = 0; j < 4; j++) {
+            f.a[j] = fr_set1(alpha[c]);
+            if (++v == per_row) {
+                v = 0;
+                c = c + 1 == channels ? 0 : c + 1;
+            }
+        }
         f.head = f.a[0];
         return f;
     }
@@ -201,6 +209,9 @@ FR_INLINE void fr_one_row_if_one_channel(size_t channels, size_t *outer, size_t 
     }
 }
 
+/* FR_LANES / inner for a power of two inner <= FR_LANES, without a 64-bit division. */
+FR_INLINE size_t fr_rows_a_vector(size_t inner) { return FR_LANES >> __builtin_ctzll(inner); }
+
 /* The alphas of a group of rows (fewer than FR_LANES / inner: the last, partial group). */
 FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
 {
@@ -213,7 +224,7 @@ FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
 FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y, size_t outer,
                                    size_t channels, size_t inner, int stream)
 {
-    size_t g = FR_LANES / inner; /* rows a vector */
+    size_t g = fr_rows_a_vector(inner);
 #define FR_EXPAND_STEP(j)                                                                      \
     fr_put_upto(yo + (c + (j) * g) * inner,                                                    \
                 fr_leaky_v(fr_loadu(xo + (c + (j) * g) * inner),                               \
@@ -569,7 +580,7 @@ static void fr_prelu_bwd_expand_lanes(const float *dy, const float *x, const flo
                                       float *dx, size_t outer, size_t channels, size_t inner,
                                       size_t c0, size_t end, double *out, int add, int stream)
 {
-    size_t g = FR_LANES / inner, c = c0;
+    size_t g = fr_rows_a_vector(inner), c = c0;
     for (; c + 4 * g <= end; c += 4 * g) { /* four groups in flight */
         fr_dacc s[4];
         fr_prelu_bwd_groups4(dy, x, alpha, dx, outer, channels, inner, c, g, s, stream);
@@ -598,7 +609,7 @@ static void fr_prelu_bwd_expand(const float *dy, const float *x, const float *al
                                 float *dalpha, size_t outer, size_t channels, size_t inner,
                                 int stream)
 {
-    size_t g = FR_LANES / inner, row = channels * inner;
+    size_t g = fr_rows_a_vector(inner), row = channels * inner;
     size_t tile = row < FR_EXPAND_TILE ? FR_EXPAND_TILE / row : 1; /* rows a tile */
     double lanes[FR_EXPAND_GROUPS * FR_LANES];
     for (size_t c0 = 0; c0 < channels; c0 += FR_EXPAND_GROUPS * g) {
