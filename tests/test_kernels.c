@@ -497,7 +497,7 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         {3, 37, 4},    {2, 35, 8},   {1, 256, 4}, {5, 19, 2},   {2, 300, 8},
         {3, 300, 2},   {1, 520, 4},  {130, 64, 4}, {9, 2000, 2}, {3, 9, 8},
         {3, 9, 16},    {120, 40, 8}, {40, 64, 16}, {3, 130, 9}, {2, 520, 3}, {2, 50, 41},
-        {5, 60, 13}};
+        {5, 60, 13},   {2, 17, 127}, {1, 16, 100}, {3, 33, 25}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
@@ -515,6 +515,13 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
     i -= 3 * 4 * per_ch;
     if (i < sizeof odd / sizeof odd[0]) {
         *s = odd[i];
+        return 1;
+    }
+    i -= sizeof odd / sizeof odd[0];
+    /* 16 channels of every row length below 128: each float of the block at every position
+     * of a vector, for the AVX-512 path that finds a lane's row in float. */
+    if (i < 126) {
+        *s = (fr_shape){1, 16, i + 2};
         return 1;
     }
     return 0;

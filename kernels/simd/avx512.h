@@ -40,6 +40,13 @@ FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
     return _mm512_permutexvar_ps(idx, a);
 }
 
+/* Lane l of table[f[l]] for f in [0, FR_LANES), truncated to an index. */
+#define FR_HAVE_PICK 1
+FR_INLINE fr_vec fr_pick(fr_vec table, fr_vec f)
+{
+    return _mm512_permutexvar_ps(_mm512_cvttps_epi32(f), table);
+}
+
 /* Masked-off lanes of a masked move never fault, so tails stay inside [0, n). */
 FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
 {
