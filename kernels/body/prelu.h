@@ -70,7 +70,8 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
 static const float fr_lane_mid[16] = {0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f,
                                       8.5f, 9.5f, 10.5f, 11.5f, 12.5f, 13.5f, 14.5f, 15.5f};
 
-FR_INLINE void fr_prelu_lanes_fwd(const float *x, const float *alpha, float *y, size_t inner)
+FR_INLINE void fr_prelu_lanes_fwd(const float *x, const float *alpha, float *y, size_t inner,
+                                  int stream)
 {
     fr_vec a = fr_loadu(alpha), inv = fr_set1(1.0f / (float)inner);
     fr_vec p0 = fr_loadu(fr_lane_mid), step = fr_set1((float)(4 * FR_LANES));
@@ -78,8 +79,9 @@ FR_INLINE void fr_prelu_lanes_fwd(const float *x, const float *alpha, float *y, 
     fr_vec p2 = fr_add(p1, fr_set1((float)FR_LANES)), p3 = fr_add(p2, fr_set1((float)FR_LANES));
     size_t v = 0;
 #define FR_LANES_STEP(j, p)                                                                    \
-    fr_storeu(y + (v + (j)) * FR_LANES,                                                        \
-              fr_leaky_v(fr_loadu(x + (v + (j)) * FR_LANES), fr_pick(a, fr_mul(p, inv))))
+    fr_put_upto(y + (v + (j)) * FR_LANES,                                                      \
+                fr_leaky_v(fr_loadu(x + (v + (j)) * FR_LANES), fr_pick(a, fr_mul(p, inv))),    \
+                FR_LANES, stream)
     for (; v + 4 <= inner; v += 4) {
         FR_LANES_STEP(0, p0);
         FR_LANES_STEP(1, p1);
@@ -347,9 +349,10 @@ static void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, s
 #endif
 
 /*
- * With stream, the flat path, long NCHW rows and NHWC rows go out through
- * non-temporal stores (each aligns its head) and the call fences once;
- * blocks of short rows keep ordinary stores.
+ * With stream, the flat path, long NCHW rows, NHWC rows and AVX-512's
+ * blocks of FR_LANES rows go out through non-temporal stores (each aligns
+ * its head, or streams only vectors that are aligned) and the call fences
+ * once; blocks of four short rows keep ordinary stores.
  */
 FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
 {
@@ -374,7 +377,7 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
             if (inner < FR_SHORT_ROW && inner % FR_LANES)
                 for (; c + FR_LANES <= channels; c += FR_LANES) {
                     size_t base = (o * channels + c) * inner;
-                    fr_prelu_lanes_fwd(x + base, alpha + c, y + base, inner);
+                    fr_prelu_lanes_fwd(x + base, alpha + c, y + base, inner, stream);
                 }
 #endif
             if (inner < FR_SHORT_ROW)
