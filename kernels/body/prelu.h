@@ -93,6 +93,19 @@ FR_INLINE void fr_prelu_lanes_fwd(const float *x, const float *alpha, float *y, 
         FR_LANES_STEP(0, p0);
 #undef FR_LANES_STEP
 }
+
+/* Every o's blocks of FR_LANES channels; returns how many channels they cover. */
+static size_t fr_prelu_fwd_lanes(const float *x, const float *alpha, float *y, size_t outer,
+                                 size_t channels, size_t inner, int stream)
+{
+    size_t done = channels / FR_LANES * FR_LANES;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < done; c += FR_LANES) {
+            size_t base = (o * channels + c) * inner;
+            fr_prelu_lanes_fwd(x + base, alpha + c, y + base, inner, stream);
+        }
+    return done;
+}
 #endif
 
 /*
@@ -371,15 +384,13 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
         fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner);
 #endif
     } else {
-        for (size_t o = 0; o < outer; o++) {
-            size_t c = 0;
+        size_t c0 = 0; /* channels done */
 #ifdef FR_HAVE_PICK
-            if (inner < FR_SHORT_ROW && inner % FR_LANES)
-                for (; c + FR_LANES <= channels; c += FR_LANES) {
-                    size_t base = (o * channels + c) * inner;
-                    fr_prelu_lanes_fwd(x + base, alpha + c, y + base, inner, stream);
-                }
+        if (inner < FR_SHORT_ROW && inner % FR_LANES)
+            c0 = fr_prelu_fwd_lanes(x, alpha, y, outer, channels, inner, stream);
 #endif
+        for (size_t o = 0; o < outer; o++) {
+            size_t c = c0;
             if (inner < FR_SHORT_ROW)
                 for (; c + FR_ROWS <= channels; c += FR_ROWS) {
                     size_t base = (o * channels + c) * inner;
