@@ -98,7 +98,7 @@ const fr_kernels *fr_select(fr_cpu cpu, const char *cap)
 }
 
 static fr_cpu fr_this_cpu;
-size_t fr_stream_bytes = SIZE_MAX; /* set before the first table is published */
+_Atomic size_t fr_stream_bytes; /* 0 until a call large enough to stream asks */
 
 /*
  * Arrays that outgrow the largest cache gain from bypassing it: the output
@@ -110,10 +110,27 @@ static size_t fr_stream_threshold(size_t cache_bytes)
     return cache_bytes ? cache_bytes / 4 * 3 : SIZE_MAX;
 }
 
+static void fr_stream_init(void)
+{
+    atomic_store_explicit(&fr_stream_bytes, fr_stream_threshold(fr_cache_bytes()),
+                          memory_order_relaxed);
+}
+
+/*
+ * The cache query is not made at load: in this VM every CPUID traps to the
+ * hypervisor (about 6 us), and cpu_features' and glibc's cache queries took
+ * about 0.25-0.5 ms of each process start that loads the library.
+ */
+size_t fr_stream_query(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, fr_stream_init);
+    return atomic_load_explicit(&fr_stream_bytes, memory_order_relaxed);
+}
+
 static void fr_init(void)
 {
     fr_this_cpu = fr_cpu_detect();
-    fr_stream_bytes = fr_stream_threshold(fr_cache_bytes());
     atomic_store_explicit(&fr_active_table, fr_select(fr_this_cpu, getenv("FASTRELU_ISA")),
                           memory_order_release);
 }

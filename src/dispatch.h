@@ -31,8 +31,11 @@ typedef struct fr_cpu {
 fr_cpu fr_cpu_detect(void);
 /* The largest data cache, in bytes (0 when unknown). */
 size_t fr_cache_bytes(void);
-/* Calls whose arrays span at least this many bytes use the streaming twin tables. */
-extern size_t fr_stream_bytes;
+/* Calls whose arrays span at least this many bytes use the streaming twin tables; 0 until
+ * fr_stream_query has run. */
+extern _Atomic size_t fr_stream_bytes;
+/* Asks for the cache sizes on first use, and returns fr_stream_bytes. */
+size_t fr_stream_query(void);
 
 /* The table to use on cpu, capped at the ISA named by cap (NULL or unknown: no cap). */
 const fr_kernels *fr_select(fr_cpu cpu, const char *cap);
@@ -55,7 +58,18 @@ static inline const fr_kernels *fr_active(void)
     return __builtin_expect(t != NULL, 1) ? t : fr_active_slow();
 }
 
-/* Valid once fr_active() has returned: the first table is published after it is set. */
-static inline size_t fr_stream_min_bytes(void) { return fr_stream_bytes; }
+/*
+ * Below this, no call streams, whatever the caches: every CPU the library
+ * runs on has a largest cache of 64 KiB or more, and the threshold is 3/4 of
+ * it. Smaller calls therefore never need the cache query.
+ */
+#define FR_STREAM_FLOOR ((size_t)48 << 10)
+
+/* The streaming threshold, for a call of at least FR_STREAM_FLOOR bytes. */
+static inline size_t fr_stream_min_bytes(void)
+{
+    size_t b = atomic_load_explicit(&fr_stream_bytes, memory_order_relaxed);
+    return __builtin_expect(b != 0, 1) ? b : fr_stream_query();
+}
 
 #endif /* FASTRELU_DISPATCH_H */
