@@ -107,7 +107,7 @@ _Atomic size_t fr_stream_bytes; /* 0 until a call large enough to stream asks */
  */
 static size_t fr_stream_threshold(size_t cache_bytes)
 {
-    return cache_bytes ? cache_bytes / 4 * 3 : SIZE_MAX;
+    return cache_bytes >= 4 ? cache_bytes / 4 * 3 : SIZE_MAX; /* never 0: 0 means not asked */
 }
 
 static void fr_stream_init(void)
