@@ -118,8 +118,8 @@ static void fr_stream_init(void)
 
 /*
  * The cache query is not made at load: in this VM every CPUID traps to the
- * hypervisor (about 6 us), and cpu_features' and glibc's cache queries took
- * about 0.25-0.5 ms of each process start that loads the library.
+ * hypervisor (about 6 us); cpu_features' cache query took 63-305 us and
+ * glibc's first sysconf for L3 192 us (docs/performance.md).
  */
 size_t fr_stream_query(void)
 {

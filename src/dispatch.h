@@ -65,11 +65,13 @@ static inline const fr_kernels *fr_active(void)
  */
 #define FR_STREAM_FLOOR ((size_t)48 << 10)
 
-/* The streaming threshold, for a call of at least FR_STREAM_FLOOR bytes. */
-static inline size_t fr_stream_min_bytes(void)
+/* Whether a call whose arrays span `bytes` uses the streaming twin tables. */
+static inline int fr_streams(size_t bytes)
 {
+    if (bytes < FR_STREAM_FLOOR)
+        return 0;
     size_t b = atomic_load_explicit(&fr_stream_bytes, memory_order_relaxed);
-    return __builtin_expect(b != 0, 1) ? b : fr_stream_query();
+    return bytes >= (__builtin_expect(b != 0, 1) ? b : fr_stream_query());
 }
 
 #endif /* FASTRELU_DISPATCH_H */

@@ -30,7 +30,7 @@ int fastrelu_get_num_threads(void) { return atomic_load_explicit(&fr_num_threads
 fr_plan fr_plan_big(size_t bytes)
 {
     fr_plan p = {fr_active(), 1};
-    if (bytes >= FR_STREAM_FLOOR && bytes >= fr_stream_min_bytes())
+    if (fr_streams(bytes))
         p.t = p.t->stream;
 #ifdef _OPENMP
     size_t most = bytes / FR_MIN_BYTES_PER_THREAD;

@@ -30,8 +30,7 @@ fr_plan fr_plan_big(size_t bytes);
 static inline fr_plan fr_plan_for(size_t bytes)
 {
     const fr_kernels *t = fr_active();
-    if (bytes < 2 * FR_MIN_BYTES_PER_THREAD &&
-        (bytes < FR_STREAM_FLOOR || bytes < fr_stream_min_bytes()))
+    if (bytes < 2 * FR_MIN_BYTES_PER_THREAD && !fr_streams(bytes))
         return (fr_plan){t, 1};
     return fr_plan_big(bytes);
 }

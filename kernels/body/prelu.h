@@ -141,6 +141,12 @@ FR_INLINE size_t fr_lanes_of(size_t channels, size_t j)
     return c >= channels ? 0 : channels - c < FR_LANES ? channels - c : FR_LANES;
 }
 
+/* The channel after c, wrapping at channels. */
+FR_INLINE size_t fr_next_channel(size_t c, size_t channels)
+{
+    return c + 1 == channels ? 0 : c + 1;
+}
+
 /*
  * The channel of each flat position from 0 to len - 1, (k / inner) % channels,
  * to f(k, channel) in order.
@@ -152,7 +158,7 @@ FR_INLINE size_t fr_lanes_of(size_t channels, size_t j)
             f(k_, c_);                                                                         \
             if (++i_ == (inner)) {                                                             \
                 i_ = 0;                                                                        \
-                c_ = c_ + 1 == (channels) ? 0 : c_ + 1;                                        \
+                c_ = fr_next_channel(c_, (channels));                                          \
             }                                                                                  \
         }                                                                                      \
     } while (0)
@@ -178,7 +184,7 @@ FR_INLINE fr_flat_alpha fr_whole_row_alphas(const float *alpha, size_t channels,
         f.a[j] = fr_set1(alpha[c]);
         if (++v == per_row) {
             v = 0;
-            c = c + 1 == channels ? 0 : c + 1;
+            c = fr_next_channel(c, channels);
         }
     }
     f.head = f.a[0];
@@ -337,7 +343,7 @@ FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_
             return;
         }
         j = end;
-        *c = *c + 1 == channels ? 0 : *c + 1;
+        *c = fr_next_channel(*c, channels);
         *left = inner;
         if (j == len)
             return;
