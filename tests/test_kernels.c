@@ -849,35 +849,46 @@ static void fr_test_dalpha_2p24(void **state)
  * Terms of ±3e38 that cancel: rows 0 and 1 give -3e38 each, rows 2 and 3
  * +3e38, so every channel's sum is exactly 0. Any float partial sum of two of
  * them overflows to -inf and never comes back (the fuzzer found that in a
- * kernel that summed in float before double).
+ * kernel that summed in float before double). The kernels' float runs do
+ * overflow here, and the channel is summed again: out of place, and in place
+ * (dx == dy, dx == x), where dalpha has to come before dx overwrites its input.
  */
+/* One shape of fr_test_dalpha_range, with dx apart (place 0) or in place of dy (1) or x (2). */
+static void fr_check_dalpha_range(const fr_kernels *t, int isa, fr_shape sh, int place)
+{
+    enum { CAP = 4 * 2 * 300 }; /* the largest shape */
+    static float x[CAP], dy[CAP], dx[CAP], x0[CAP], dy0[CAP];
+    float alpha[100], dalpha[100];
+    size_t row = sh.channels * sh.inner, n = sh.outer * row;
+    assert_true(n <= CAP && sh.channels <= 100);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = x0[i] = -2e38f;
+        dy[i] = dy0[i] = i / row < 2 ? 1.5f : -1.5f;
+    }
+    for (size_t c = 0; c < sh.channels; c++)
+        alpha[c] = 0.5f;
+    float *out = place == 0 ? dx : place == 1 ? dy : x;
+    t->prelu_bwd(dy, x, alpha, out, dalpha, sh.outer, sh.channels, sh.inner);
+    for (size_t c = 0; c < sh.channels; c++) {
+        fr_dalpha_sum e = fr_dalpha_exact(dy0, x0, sh.outer, sh.channels, sh.inner, c);
+        if (!fr_dalpha_ok(dalpha[c], e))
+            fr_note_failure(5, "prelu_bwd dalpha range/%s: shape %zu x %zu x %zu, %s: dalpha[%zu] "
+                               "= %a, exact %a",
+                            fr_test_isa_name(isa), sh.outer, sh.channels, sh.inner,
+                            place == 0 ? "dx apart" : place == 1 ? "dx == dy" : "dx == x", c,
+                            (double)dalpha[c], e.sum + e.comp);
+    }
+}
+
 static void fr_test_dalpha_range(void **state)
 {
     int isa = (int)(intptr_t)*state;
     const fr_kernels *t = fr_table_or_skip(isa);
     fr_start_test();
-    const fr_shape shapes[] = {{4, 5, 33}, {4, 5, 1}, {4, 100, 1}};
-    enum { CAP = 4 * 5 * 33 }; /* the largest shape */
-    float x[CAP], dy[CAP], dx[CAP], alpha[100], dalpha[100];
-    for (size_t c = 0; c < 100; c++)
-        alpha[c] = 0.5f;
-    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
-        fr_shape sh = shapes[k];
-        size_t row = sh.channels * sh.inner;
-        for (size_t i = 0; i < sh.outer * row; i++) {
-            x[i] = -2e38f;
-            dy[i] = i / row < 2 ? 1.5f : -1.5f;
-        }
-        t->prelu_bwd(dy, x, alpha, dx, dalpha, sh.outer, sh.channels, sh.inner);
-        for (size_t c = 0; c < sh.channels; c++) {
-            fr_dalpha_sum e = fr_dalpha_exact(dy, x, sh.outer, sh.channels, sh.inner, c);
-            if (!fr_dalpha_ok(dalpha[c], e))
-                fr_note_failure(5, "prelu_bwd dalpha range/%s: shape %zu x %zu x %zu: dalpha[%zu] "
-                                   "= %a, exact %a",
-                                fr_test_isa_name(isa), sh.outer, sh.channels, sh.inner, c,
-                                (double)dalpha[c], e.sum + e.comp);
-        }
-    }
+    const fr_shape shapes[] = {{4, 5, 33}, {4, 5, 1}, {4, 100, 1}, {4, 2, 300}, {4, 3, 16}};
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+        for (int place = 0; place < 3; place++)
+            fr_check_dalpha_range(t, isa, shapes[k], place);
     fr_end_test();
 }
 

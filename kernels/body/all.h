@@ -3,12 +3,12 @@
  * included and whose name is FR_ISA (FR_ISA_ENUM is its fastrelu_isa).
  */
 #include "common.h"
+#include "finite.h"
 #include "relu.h"
 #include "leaky_relu.h"
 #include "prelu.h"
 #include "elu.h"
 #include "clip.h"
-#include "finite.h"
 
 FR_KERNEL_LIST(FR_KERNEL)
 #if FR_HAVE_STREAM

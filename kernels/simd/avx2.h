@@ -117,6 +117,22 @@ FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *o
     __m256d s = _mm256_add_pd(_mm256_permute2f128_pd(ab, cd, 0x21), _mm256_blend_pd(ab, cd, 0xC));
     _mm_storeu_ps(out, _mm256_cvtpd_ps(s));
 }
+/*
+ * Lane j = the sum of r[j]'s 8 lanes, pairwise: lane l + lane l+4, then
+ * 0+2 and 1+3, then the two. u[k] holds rows k and 4+k as four floats each.
+ */
+FR_INLINE fr_vec fr_row_sums(const fr_vec *r)
+{
+    __m256 u[4];
+    for (int k = 0; k < 4; k++)
+        u[k] = _mm256_add_ps(_mm256_permute2f128_ps(r[k], r[4 + k], 0x20),
+                             _mm256_permute2f128_ps(r[k], r[4 + k], 0x31));
+    __m256 x01 = _mm256_add_ps(_mm256_unpacklo_ps(u[0], u[1]), _mm256_unpackhi_ps(u[0], u[1]));
+    __m256 x23 = _mm256_add_ps(_mm256_unpacklo_ps(u[2], u[3]), _mm256_unpackhi_ps(u[2], u[3]));
+    __m256d a = _mm256_castps_pd(x01), b = _mm256_castps_pd(x23);
+    return _mm256_add_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(a, b)),
+                         _mm256_castpd_ps(_mm256_unpackhi_pd(a, b)));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

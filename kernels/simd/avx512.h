@@ -133,6 +133,30 @@ FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *o
     __m256 f = _mm256_permutevar8x32_ps(_mm512_cvtpd_ps(s), even);
     _mm_storeu_ps(out, _mm256_castps256_ps128(f));
 }
+/*
+ * Lane j = the sum of r[j]'s 16 lanes, pairwise: lane l + lane l+8, then
+ * those + the ones 4 lanes on, then the four left in pairs (0+2, 1+3, and the
+ * two). Sixteen rows in 15 adds: w[k] holds rows k, 4+k, 8+k and 12+k as
+ * four floats each, and the last two steps put row 4b + k in lane 4b + k.
+ */
+FR_INLINE fr_vec fr_row_sums(const fr_vec *r)
+{
+    __m512 w[4];
+    for (int k = 0; k < 4; k++) {
+        __m512 u[2];
+        for (int h = 0; h < 2; h++) {
+            __m512 p = r[8 * h + k], q = r[8 * h + 4 + k];
+            u[h] = _mm512_add_ps(_mm512_shuffle_f32x4(p, q, 0x44), _mm512_shuffle_f32x4(p, q, 0xEE));
+        }
+        w[k] = _mm512_add_ps(_mm512_shuffle_f32x4(u[0], u[1], 0x88),
+                             _mm512_shuffle_f32x4(u[0], u[1], 0xDD));
+    }
+    __m512 x01 = _mm512_add_ps(_mm512_unpacklo_ps(w[0], w[1]), _mm512_unpackhi_ps(w[0], w[1]));
+    __m512 x23 = _mm512_add_ps(_mm512_unpacklo_ps(w[2], w[3]), _mm512_unpackhi_ps(w[2], w[3]));
+    __m512d a = _mm512_castps_pd(x01), b = _mm512_castps_pd(x23);
+    return _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)),
+                         _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

@@ -98,6 +98,11 @@ FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *o
     float64x2_t cd = vpaddq_f64(vaddq_f64(c.lo, c.hi), vaddq_f64(d.lo, d.hi));
     vst1q_f32(out, vcombine_f32(vcvt_f32_f64(ab), vcvt_f32_f64(cd)));
 }
+/* Lane j = the sum of r[j]'s 4 lanes: 0+1 and 2+3, then the two. */
+FR_INLINE fr_vec fr_row_sums(const fr_vec *r)
+{
+    return vpaddq_f32(vpaddq_f32(r[0], r[1]), vpaddq_f32(r[2], r[3]));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa

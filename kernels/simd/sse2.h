@@ -106,6 +106,13 @@ FR_INLINE void fr_dacc_sum4(fr_dacc a, fr_dacc b, fr_dacc c, fr_dacc d, float *o
     __m128d cd = _mm_add_pd(_mm_unpacklo_pd(c2, d2), _mm_unpackhi_pd(c2, d2));
     _mm_storeu_ps(out, _mm_movelh_ps(_mm_cvtpd_ps(ab), _mm_cvtpd_ps(cd)));
 }
+/* Lane j = the sum of r[j]'s 4 lanes: 0+2 and 1+3, then the two. */
+FR_INLINE fr_vec fr_row_sums(const fr_vec *r)
+{
+    __m128 t0 = _mm_add_ps(_mm_unpacklo_ps(r[0], r[1]), _mm_unpackhi_ps(r[0], r[1]));
+    __m128 t1 = _mm_add_ps(_mm_unpacklo_ps(r[2], r[3]), _mm_unpackhi_ps(r[2], r[3]));
+    return _mm_add_ps(_mm_movelh_ps(t0, t1), _mm_movehl_ps(t1, t0));
+}
 
 /*
  * For exp-style kernels: n = magic + k holds the integer k in its low mantissa
