@@ -177,7 +177,7 @@ void report_rates(benchmark::State &st, size_t op, size_t n, double seconds)
 {
     double bytes = frb_op_bytes(op, n);
     st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(bytes));
-    st.SetItemsProcessed(st.iterations() * static_cast<int64_t>(n));
+    st.SetItemsProcessed(st.iterations() * static_cast<int64_t>(frb_op_elements(op, n)));
     double baseline = memcpy_rate(frb_footprint(frb_op_is_backward(op), n));
     if (seconds > 0.0 && baseline > 0.0)
         st.counters["roofline"] = bytes * static_cast<double>(st.iterations()) / seconds / baseline;

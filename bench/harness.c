@@ -88,6 +88,9 @@ typedef struct frb_op {
     int ulp;           /* 0: bit for bit */
     int arrays;        /* arrays of n floats read or written */
     int ch_in, ch_out; /* arrays of `channels` floats read, written */
+    /* 1: rows of exactly inner floats, up to FRB_MAX_CHANNELS of them, as many whole
+     * N x C x inner tensors as fit in n; the op runs on those elements only */
+    int fit;
     /* PReLU's rows: 0 for one row a channel (NCHW, N = 1), 1 for channels last, or k */
     size_t inner;
     frb_call_fn call;
@@ -111,19 +114,23 @@ typedef struct frb_op {
 #define FRB_TRAFFIC_prelu_bwd 3, 1, 1
 
 #define FRB_OP(op, dir, sig, ulp)                                                                  \
-    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, 0, frb_##op##_##dir, 0},
+    {FRB_NAME_##dir(op), FRB_BACKWARD_##dir, ulp, FRB_TRAFFIC_##sig, 0, 0, frb_##op##_##dir, 0},
 static const frb_op frb_ops[] = {
     FR_KERNEL_LIST(FRB_OP)
     /* PReLU once more in the other layout, which takes other loops in the kernels. */
-    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_fwd, 0},
-    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_bwd, 0},
+    {"prelu_nhwc_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 0, 1, frb_prelu_fwd, 0},
+    {"prelu_nhwc_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 0, 1, frb_prelu_bwd, 0},
     /* ... and with 4 channels (RGBA, or any narrow feature map): rows of one to a few floats,
      * which the kernels run flat with the alphas in registers. */
-    {"prelu_nhwc4_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, frb_prelu_fwd, 4},
-    {"prelu_nhwc4_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, frb_prelu_bwd, 4},
+    {"prelu_nhwc4_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 0, 1, frb_prelu_fwd, 4},
+    {"prelu_nhwc4_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 0, 1, frb_prelu_bwd, 4},
     /* ... and NCHW with 2x2 maps (late layers of a CNN): rows shorter than a vector. */
-    {"prelu_2x2_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 4, frb_prelu_fwd, 0},
-    {"prelu_2x2_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 4, frb_prelu_bwd, 0},
+    {"prelu_2x2_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 0, 4, frb_prelu_fwd, 0},
+    {"prelu_2x2_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 0, 4, frb_prelu_bwd, 0},
+    /* ... and with 7x7 maps (ResNet's last stage): rows of 49 floats, which no vector
+     * divides, on the whole tensors that fit in n. */
+    {"prelu_7x7_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, 49, frb_prelu_fwd, 0},
+    {"prelu_7x7_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, 49, frb_prelu_bwd, 0},
 };
 #undef FRB_OP
 
@@ -134,9 +141,12 @@ size_t frb_op_count(void) { return FRB_NUM_OPS; }
 const char *frb_op_name(size_t op) { return frb_ops[op].name; }
 int frb_op_is_backward(size_t op) { return frb_ops[op].backward; }
 
-/* Op's PReLU channel count at size n: the most, up to its maximum, that divide n's rows. */
+/* Op's PReLU channel count at size n: the most, up to its maximum, that divide n's rows
+ * (a fit op: as many rows as fit, up to FRB_MAX_CHANNELS; 0 when not one does). */
 static size_t frb_channels(size_t op, size_t n)
 {
+    if (frb_ops[op].fit)
+        return n / frb_ops[op].inner < FRB_MAX_CHANNELS ? n / frb_ops[op].inner : FRB_MAX_CHANNELS;
     size_t c = frb_ops[op].max_channels ? frb_ops[op].max_channels : FRB_MAX_CHANNELS;
     size_t rows = frb_ops[op].inner > 1 && n % frb_ops[op].inner == 0 ? n / frb_ops[op].inner : n;
     while (rows % c != 0)
@@ -144,12 +154,20 @@ static size_t frb_channels(size_t op, size_t n)
     return c;
 }
 
+size_t frb_op_elements(size_t op, size_t n)
+{
+    if (!frb_ops[op].fit)
+        return n;
+    size_t tensor = frb_channels(op, n) * frb_ops[op].inner;
+    return tensor ? n / tensor * tensor : 0;
+}
+
 double frb_op_bytes(size_t op, size_t n)
 {
     const frb_op *o = &frb_ops[op];
     double channel_arrays = o->ch_in + o->ch_out;
-    return (double)sizeof(float) *
-           ((double)o->arrays * (double)n + channel_arrays * (double)frb_channels(op, n));
+    return (double)sizeof(float) * ((double)o->arrays * (double)frb_op_elements(op, n) +
+                                    channel_arrays * (double)frb_channels(op, n));
 }
 
 size_t frb_footprint(int backward, size_t n) { return (backward ? 12 : 8) * n; }
@@ -253,7 +271,8 @@ static fastrelu_status frb_call(frb_data *d, size_t op, float *out, float *dalph
 {
     d->channels = d->op_channels[op];
     size_t inner = frb_ops[op].inner;
-    d->inner = inner == 0 || d->n % (d->channels * inner) != 0 ? d->n / d->channels : inner;
+    int whole = frb_ops[op].fit || (inner != 0 && d->n % (d->channels * inner) == 0);
+    d->inner = whole ? inner : d->n / d->channels;
     return frb_ops[op].call(d, out, dalpha);
 }
 
@@ -346,7 +365,7 @@ static const char *frb_check(frb_data *d, size_t op)
     fastrelu_status s = frb_run(d, op);
     if (s != FASTRELU_OK)
         return fastrelu_status_string(s);
-    const char *err = frb_compare(d->out, d->ref, d->n, frb_ops[op].ulp);
+    const char *err = frb_compare(d->out, d->ref, frb_op_elements(op, d->n), frb_ops[op].ulp);
     if (!err && frb_ops[op].ch_out)
         err = frb_compare_dalpha(d);
     return err;

@@ -32,8 +32,9 @@ extern "C" {
  * clips on both sides and the x == 0 rules are exercised; dy is uniform in
  * [-1, 1). PReLU runs as NCHW with N = 1, C = gcd(n, 64), HW = n / C,
  * prelu_nhwc as n / C rows of the same C channels, prelu_nhwc4 as
- * prelu_nhwc with C = gcd(n, 4), and prelu_2x2 as NCHW with HW = 4,
- * C = gcd(n / 4, 64) and N = n / (4C).
+ * prelu_nhwc with C = gcd(n, 4), prelu_2x2 as NCHW with HW = 4,
+ * C = gcd(n / 4, 64) and N = n / (4C), and prelu_7x7 as NCHW with HW = 49,
+ * C = min(n / 49, 64) and N = n / (49C), on the first 49CN elements.
  */
 typedef struct frb_data {
     size_t capacity;
@@ -57,7 +58,9 @@ typedef struct frb_data {
 size_t frb_op_count(void);
 const char *frb_op_name(size_t op);
 int frb_op_is_backward(size_t op);
-/* Bytes read plus bytes written by one call on n elements. */
+/* The elements a call at size n runs on: n, or for prelu_7x7 the whole tensors that fit. */
+size_t frb_op_elements(size_t op, size_t n);
+/* Bytes read plus bytes written by one call at size n. */
 double frb_op_bytes(size_t op, size_t n);
 /* The memcpy traffic (read + written) that matches a forward (8n) or backward (12n) op. */
 size_t frb_footprint(int backward, size_t n);

@@ -159,7 +159,9 @@ void add_context(const std::vector<fastrelu_isa> &isas, fastrelu_isa active)
                                 "x uniform in [-8,8) with 1/32 zeros, dy uniform in [-1,1); "
                                 "leaky alpha 0.01, elu alpha 1, clip [0,6]; "
                                 "prelu NCHW N=1 C=gcd(n,64) HW=n/C; prelu_nhwc n/C rows of C; "
-                                "prelu_nhwc4 C=gcd(n,4); prelu_2x2 NCHW HW=4 C=gcd(n/4,64)");
+                                "prelu_nhwc4 C=gcd(n,4); prelu_2x2 NCHW HW=4 C=gcd(n/4,64); "
+                                "prelu_7x7 NCHW HW=49 C=min(n/49,64), on the 49CN<=n floats "
+                                "that fit");
     benchmark::AddCustomContext("fastrelu_bench_roofline",
                                 "bytes/s over the bytes/s of memcpy/<m> on the same footprint "
                                 "in this run; m = n for forward ops, 3n/2 for backward ops");
@@ -196,6 +198,8 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
             b->UseRealTime();
     }
     for (size_t op = 0; op < frb_op_count(); op++) {
+        if (frb_op_elements(op, n) == 0)
+            continue; // prelu_7x7 below 49 floats
         for (fastrelu_isa isa : isas) {
             auto *b = benchmark::RegisterBenchmark(
                 frb::bench_name(frb_op_name(op), fastrelu_isa_name(isa), n).c_str(), bench_op, op,
