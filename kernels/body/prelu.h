@@ -613,12 +613,52 @@ static void fr_prelu_bwd_short(const float *dy, const float *x, const float *alp
         fr_prelu_bwd_short_with(dy, x, alpha, dx, dalpha, outer, channels, inner, 0);
 }
 
-/* Rows of FR_SHORT_ROW floats or more: each channel down every o. */
+/*
+ * In place, rows shorter than FR_SHORT_ROW go in double a vector at a time
+ * (see fr_prelu_bwd), FR_ROWS channels at a time: row j of every o into acc<j>.
+ */
+static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alpha, float *dx,
+                               float *dalpha, size_t outer, size_t channels, size_t inner)
+{
+    fr_vec a0 = fr_set1(alpha[0]), a1 = fr_set1(alpha[1]);
+    fr_vec a2 = fr_set1(alpha[2]), a3 = fr_set1(alpha[3]);
+    fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    /* m floats at `at` in each of the block's four rows. */
+#define FR_BLOCK_STEP(at, m)                                                                   \
+    do {                                                                                       \
+        acc0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, acc0, 0);                             \
+        acc1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, acc1, 0);                     \
+        acc2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, acc2, 0);                 \
+        acc3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, acc3, 0);                 \
+    } while (0)
+    for (size_t o = 0; o < outer; o++) {
+        size_t off = o * channels * inner, i = 0;
+        for (; i + FR_LANES <= inner; i += FR_LANES)
+            FR_BLOCK_STEP(off + i, FR_LANES);
+        if (i < inner)
+            FR_BLOCK_STEP(off + i, inner - i);
+    }
+#undef FR_BLOCK_STEP
+    if (dalpha)
+        fr_dacc_sum4(acc0, acc1, acc2, acc3, dalpha); /* one reduction for four channels */
+}
+
+/*
+ * Rows of FR_SHORT_ROW floats or more: each channel down every o. (Shorter
+ * rows come here in place only, and take the blocks above first.)
+ */
 static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
                               float *dalpha, size_t outer, size_t channels, size_t inner,
                               size_t run, int stream)
 {
-    for (size_t c = 0; c < channels; c++) {
+    size_t c = 0;
+    if (inner < FR_SHORT_ROW)
+        for (; c + FR_ROWS <= channels; c += FR_ROWS) {
+            size_t base = c * inner;
+            fr_prelu_block_bwd(dy + base, x + base, alpha + c, dx ? dx + base : NULL,
+                               dalpha ? dalpha + c : NULL, outer, channels, inner);
+        }
+    for (; c < channels; c++) {
         fr_vec a = fr_set1(alpha[c]);
         fr_dacc acc = fr_dacc_zero();
         for (size_t o = 0; o < outer; o++) {
@@ -860,57 +900,6 @@ static void fr_prelu_bwd_expand(const float *dy, const float *x, const float *al
         }
         if (dalpha)
             fr_sum_rows(lanes, inner, end - c0, dalpha + c0);
-    }
-}
-
-/*
- * In place, rows shorter than FR_SHORT_ROW in double a vector at a time (see
- * fr_prelu_bwd): FR_ROWS channels at a time, row j of every o into acc<j>,
- * then the channels left one by one.
- */
-static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alpha, float *dx,
-                               float *dalpha, size_t outer, size_t channels, size_t inner)
-{
-    fr_vec a0 = fr_set1(alpha[0]), a1 = fr_set1(alpha[1]);
-    fr_vec a2 = fr_set1(alpha[2]), a3 = fr_set1(alpha[3]);
-    fr_dacc acc0 = fr_dacc_zero(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    /* m floats at `at` in each of the block's four rows. */
-#define FR_BLOCK_STEP(at, m)                                                                   \
-    do {                                                                                       \
-        acc0 = fr_prelu_bwd_step(dy, x, dx, (at), a0, m, acc0, 0);                             \
-        acc1 = fr_prelu_bwd_step(dy, x, dx, (at) + inner, a1, m, acc1, 0);                     \
-        acc2 = fr_prelu_bwd_step(dy, x, dx, (at) + 2 * inner, a2, m, acc2, 0);                 \
-        acc3 = fr_prelu_bwd_step(dy, x, dx, (at) + 3 * inner, a3, m, acc3, 0);                 \
-    } while (0)
-    for (size_t o = 0; o < outer; o++) {
-        size_t off = o * channels * inner, i = 0;
-        for (; i + FR_LANES <= inner; i += FR_LANES)
-            FR_BLOCK_STEP(off + i, FR_LANES);
-        if (i < inner)
-            FR_BLOCK_STEP(off + i, inner - i);
-    }
-#undef FR_BLOCK_STEP
-    if (dalpha)
-        fr_dacc_sum4(acc0, acc1, acc2, acc3, dalpha); /* one reduction for four channels */
-}
-
-static void fr_prelu_bwd_short_in_place(const float *dy, const float *x, const float *alpha,
-                                        float *dx, float *dalpha, size_t outer, size_t channels,
-                                        size_t inner)
-{
-    size_t c = 0;
-    for (; c + FR_ROWS <= channels; c += FR_ROWS)
-        fr_prelu_block_bwd(dy + c * inner, x + c * inner, alpha + c, dx + c * inner,
-                           dalpha ? dalpha + c : NULL, outer, channels, inner);
-    for (; c < channels; c++) {
-        fr_dacc acc = fr_dacc_zero();
-        for (size_t o = 0; o < outer; o++) {
-            size_t base = (o * channels + c) * inner;
-            acc = fr_prelu_row_bwd(dy + base, x + base, dx + base, fr_set1(alpha[c]), inner, acc,
-                                   1, 0);
-        }
-        if (dalpha)
-            dalpha[c] = (float)fr_dacc_sum(acc);
     }
 }
 
@@ -1158,11 +1147,11 @@ FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
  *
  * In place (dx == x or dx == dy), x or dy is gone by the time a float run's
  * overflow shows. So the runs are one vector long there (each vector of terms
- * goes into double as it comes, which cannot overflow), except on the short
- * rows' path, whose rows are float runs by design: it takes dalpha first, in
- * a pass of its own, and then dx. (Two passes on every path took 1 x 64 rows
- * of 256 floats from 1.57 to 2.12 us; the long rows' path for short rows took
- * 1 x 64 rows of 16 floats from 0.26 to 0.52.)
+ * goes into double as it comes, which cannot overflow), and short rows, whose
+ * path sums in float by design, take fr_prelu_bwd_rows' four-row blocks in
+ * double instead. (Two passes, dalpha first and then dx, took 1 x 64 rows of
+ * 256 floats from 1.57 to 2.12 us; short rows one channel at a time down the
+ * long rows' loop took 1 x 64 rows of 16 floats from 0.26 to 0.52.)
  */
 FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
 {
@@ -1190,12 +1179,12 @@ FR_INLINE void fr_prelu_bwd(FR_PARAMS_prelu_bwd, int stream)
         fr_prelu_bwd_spelled(dy, x, alpha, dx, dalpha, outer, channels, inner);
         break;
 #endif
-    case FR_BWD_SHORT:
-        if (run == 1)
-            fr_prelu_bwd_short_in_place(dy, x, alpha, dx, dalpha, outer, channels, inner);
-        else
+    case FR_BWD_SHORT: /* in place: fr_prelu_bwd_rows' blocks in double */
+        if (run > 1) {
             fr_prelu_bwd_short(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
-        break;
+            break;
+        }
+        /* fall through */
     default:
         fr_prelu_bwd_rows(dy, x, alpha, dx, dalpha, outer, channels, inner, run, stream);
     }
