@@ -9,11 +9,24 @@
  *    nothing is brought in, and this ceiling does not bind.)
  * Neither loop computes anything; both keep four vectors in flight, and the
  * load loop ORs the bits together (a one-cycle op) so that nothing waits.
+ *
+ * A third loop bounds ELU's forward by its arithmetic, not by memory:
+ *  - elu: load n floats and store n, and in between issue per vector the
+ *    ops that kernels/body/elu.h's forward issues with FMA (AVX2 and
+ *    AVX-512): 9 multiplies or FMAs (the FMA pipes' ops) and 7 others (max,
+ *    two subtractions, a shift, a compare, an integer add, a blend). Its
+ *    longest chain is 6 ops, 4 of them FMAs; the kernel's is 10, 7 of them
+ *    FMAs or multiplies. The forward cannot issue its ops faster than this
+ *    loop does, so this is its ceiling in cache.
  */
 #include "ceiling.h"
 
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 /*
  * The two loops for vectors of `bytes` bytes, compiled for `target`: GCC's
@@ -68,14 +81,72 @@ FRB_CEILING_LOOPS(avx512, __attribute__((target("avx512f"))), 64)
 FRB_CEILING_LOOPS(avx2, __attribute__((target("avx2"))), 32)
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/*
+ * The ELU forward's op mix for one vector x, spelled with a shim's names: 9
+ * FMA-pipe ops (fma, mul), 7 others, every result used. The constants only
+ * keep the values finite.
+ */
+// NOLINTBEGIN(bugprone-macro-parentheses): `target` is an attribute, not an expression
+#define FRB_CEILING_ELU(name, target, vec, lanes, fma, mul, max, sub, shl23, addi, ge, blend,     \
+                        set1, load, store)                                                        \
+    static target vec frb_elu_ops_##name(vec x)                                                   \
+    {                                                                                             \
+        const vec k1 = set1(0.5f), k2 = set1(0.25f), k3 = set1(-0.5f);                            \
+        vec a = fma(x, k1, k2), b = fma(x, k2, k1), c = fma(x, k3, k2);                           \
+        a = fma(a, k1, k2);                                                                       \
+        b = fma(b, k2, k1);                                                                       \
+        c = fma(c, k3, k2);                                                                       \
+        vec d = mul(x, x);                                                                        \
+        a = fma(a, b, c);                                                                         \
+        a = fma(a, k1, d);                                                                        \
+        vec s = sub(max(x, k3), k2);                                                              \
+        vec e = sub(addi(shl23(s), k1), a);                                                       \
+        return blend(ge(x, k2), e, x);                                                            \
+    }                                                                                             \
+                                                                                                  \
+    static target void frb_elu_##name(const float *x, float *y, size_t n)                         \
+    {                                                                                             \
+        size_t i = 0;                                                                             \
+        for (; i + 4 * (lanes) <= n; i += 4 * (lanes))                                            \
+            for (int k = 0; k < 4; k++)                                                           \
+                store(y + i + k * (lanes), frb_elu_ops_##name(load(x + i + k * (lanes))));        \
+        for (; i < n; i++)                                                                        \
+            y[i] = x[i];                                                                          \
+    }
+// NOLINTEND(bugprone-macro-parentheses)
+
+#define FRB_SHL23_512(v) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(v), 23))
+#define FRB_ADDI_512(a, b)                                                                        \
+    _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define FRB_GE_512(a, b) _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)
+#define FRB_BLEND_512(m, a, b) _mm512_mask_blend_ps(m, a, b)
+FRB_CEILING_ELU(avx512, __attribute__((target("avx512f,fma"))), __m512, 16, _mm512_fmadd_ps,
+                _mm512_mul_ps, _mm512_max_ps, _mm512_sub_ps, FRB_SHL23_512, FRB_ADDI_512,
+                FRB_GE_512, FRB_BLEND_512, _mm512_set1_ps, _mm512_loadu_ps, _mm512_storeu_ps)
+
+#define FRB_SHL23_256(v) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(v), 23))
+#define FRB_ADDI_256(a, b)                                                                        \
+    _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
+#define FRB_GE_256(a, b) _mm256_cmp_ps(a, b, _CMP_GE_OQ)
+#define FRB_BLEND_256(m, a, b) _mm256_blendv_ps(a, b, m)
+FRB_CEILING_ELU(avx2, __attribute__((target("avx2,fma"))), __m256, 8, _mm256_fmadd_ps,
+                _mm256_mul_ps, _mm256_max_ps, _mm256_sub_ps, FRB_SHL23_256, FRB_ADDI_256,
+                FRB_GE_256, FRB_BLEND_256, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps)
+#endif
+
 frb_ceiling frb_ceiling_get(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"))
+        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, frb_elu_avx512};
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, frb_elu_avx2};
     if (__builtin_cpu_supports("avx512f"))
-        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512};
+        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, NULL};
     if (__builtin_cpu_supports("avx2"))
-        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2};
+        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, NULL};
 #endif
-    return (frb_ceiling){"128-bit", frb_store_base, frb_load_base};
+    return (frb_ceiling){"128-bit", frb_store_base, frb_load_base, NULL};
 }

@@ -126,22 +126,37 @@ std::string ceiling_name(const char *kind, size_t n)
     return std::string("ceiling/") + kind + "/" + std::to_string(n);
 }
 
-void bench_ceiling(benchmark::State &st, bool store, size_t n)
+const char *const ceiling_kinds[3] = {"store", "load", "elu"};
+
+static const frb_ceiling &ceiling()
 {
-    static const frb_ceiling ceiling = frb_ceiling_get();
+    static const frb_ceiling c = frb_ceiling_get();
+    return c;
+}
+
+bool have_ceiling(const char *kind) { return std::strcmp(kind, "elu") != 0 || ceiling().elu; }
+
+void bench_ceiling(benchmark::State &st, const char *kind, size_t n)
+{
+    const frb_ceiling &c = ceiling();
     frb_data *d = data_for(n);
     if (!d)
         return fail(st, "out of memory");
-    st.SetLabel(ceiling.width);
-    if (store) {
-        ceiling.store(d->out, n); // the first pass faults the pages in
+    st.SetLabel(c.width);
+    if (std::strcmp(kind, "store") == 0) {
+        c.store(d->out, n); // the first pass faults the pages in
         for (auto _ : st) {
-            ceiling.store(d->out, n);
+            c.store(d->out, n);
             benchmark::ClobberMemory();
         }
-    } else {
+    } else if (std::strcmp(kind, "load") == 0) {
         for (auto _ : st)
-            benchmark::DoNotOptimize(ceiling.load(d->x, d->out, n));
+            benchmark::DoNotOptimize(c.load(d->x, d->out, n));
+    } else {
+        for (auto _ : st) {
+            c.elu(d->x, d->out, n);
+            benchmark::ClobberMemory();
+        }
     }
     st.SetBytesProcessed(st.iterations() * static_cast<int64_t>(8 * n));
 }

@@ -30,11 +30,15 @@ extern const size_t overhead_sizes[2];
 std::string overhead_name(size_t n);
 void bench_overhead(benchmark::State &st, size_t n);
 
-// The memory ceilings of a forward op of n floats (ceiling.c): ceiling/store/<n> writes
-// n floats, ceiling/load/<n> reads 2n. Both report bytes/s as 8n bytes per loop, the
-// forward op's traffic, so they read against its GB/s directly.
+// The ceilings of a forward op of n floats (ceiling.c): ceiling/store/<n> writes n
+// floats, ceiling/load/<n> reads 2n, ceiling/elu/<n> runs ELU forward's op mix on n
+// floats without its dependency chains (only on CPUs with FMA: have_ceiling). All report
+// bytes/s as 8n bytes per loop, the forward op's traffic, so they read against its GB/s
+// directly.
+extern const char *const ceiling_kinds[3]; // "store", "load", "elu"
 std::string ceiling_name(const char *kind, size_t n);
-void bench_ceiling(benchmark::State &st, bool store, size_t n);
+bool have_ceiling(const char *kind);
+void bench_ceiling(benchmark::State &st, const char *kind, size_t n);
 
 // The clock behind Google Benchmark's rates: this thread's CPU time, or wall-clock
 // time once use_wall_clock() is called (calls that run on several threads).

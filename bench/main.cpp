@@ -1,5 +1,5 @@
 // fastrelu-bench: registers <op>/<isa>/<n> for every op, ISA and size, the
-// memcpy/<m> baselines, the ceiling/{store,load}/<n> rows and the
+// memcpy/<m> baselines, the ceiling/{store,load,elu}/<n> rows and the
 // onednn/<op>/<n> rows, then hands over to
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
@@ -44,7 +44,8 @@ const char usage[] =
     "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
     "                   memcpy and oneDNN stay on one thread)\n"
     "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, memcpy/<m> and\n"
-    "ceiling/{store,load}/<n> (only storing n floats, only loading 2n); every\n"
+    "ceiling/{store,load,elu}/<n> (only storing n floats, only loading 2n, ELU\n"
+    "forward's ops without their dependency chains); every\n"
     "--benchmark_* flag below is Google Benchmark's.\n\n";
 
 struct Options {
@@ -191,9 +192,11 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
         if (frb::wall_clock())
             b->UseRealTime();
     }
-    for (bool store : {true, false}) {
-        auto *b = benchmark::RegisterBenchmark(
-            frb::ceiling_name(store ? "store" : "load", n).c_str(), frb::bench_ceiling, store, n);
+    for (const char *kind : frb::ceiling_kinds) {
+        if (!frb::have_ceiling(kind))
+            continue;
+        auto *b = benchmark::RegisterBenchmark(frb::ceiling_name(kind, n).c_str(),
+                                               frb::bench_ceiling, kind, n);
         if (frb::wall_clock())
             b->UseRealTime();
     }

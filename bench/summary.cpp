@@ -140,18 +140,24 @@ class Reporter : public benchmark::BenchmarkReporter
         std::printf("\n");
     }
 
-    // What the memory system allows a forward op: only its stores, only its line fills.
+    // What the memory system allows a forward op, and what ELU's forward's ops allow it.
     void print_ceilings() const
     {
         std::printf("\nceilings of a forward op, GB/s of its 8n bytes: only storing n floats / only "
                     "loading 2n\n(the line fills of x and of y read for ownership; binding beyond L1)");
+        if (frb::have_ceiling("elu"))
+            std::printf(" / ELU forward's ops\nwithout their dependency chains (ELU's bound in cache)");
         for (size_t n : plan_.sizes) {
-            const Result *st = find(frb::ceiling_name("store", n));
-            const Result *ld = find(frb::ceiling_name("load", n));
             std::printf("\n  %6s:", size_label(n).c_str());
-            print_cell(8, st, st ? st->bytes_per_second * 1e-9 : 0.0, 1);
-            std::printf(" /");
-            print_cell(8, ld, ld ? ld->bytes_per_second * 1e-9 : 0.0, 1);
+            const char *sep = "";
+            for (const char *kind : frb::ceiling_kinds) {
+                if (!frb::have_ceiling(kind))
+                    continue;
+                const Result *r = find(frb::ceiling_name(kind, n));
+                std::printf("%s", sep);
+                print_cell(8, r, r ? r->bytes_per_second * 1e-9 : 0.0, 1);
+                sep = " /";
+            }
         }
         std::printf("\n");
     }
