@@ -564,7 +564,115 @@ FR_INLINE void fr_prelu_short_rows_bwd(const float *dy, const float *x, float *d
         runs[j] = fr_set1(0.0f);
 }
 
+/* fr_prelu_short_rows_bwd at base; unless dalpha is NULL, their sums to out by fr_put_lanes. */
+FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const float *alpha,
+                                        float *dx, const float *dalpha, double *out, size_t base,
+                                        size_t inner, size_t rows, int add, int stream)
+{
+    fr_vec runs[FR_LANES];
+    fr_prelu_short_rows_bwd(dy + base, x + base, dx ? dx + base : NULL, alpha, inner, rows, runs,
+                            stream);
+    if (dalpha)
+        fr_put_lanes(out, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), add);
+}
+
 #define FR_ROW_LANES 256
+
+#ifdef FR_HAVE_PICK
+/*
+ * AVX-512, rows of FR_LANES < inner < FR_SHORT_ROW floats that are not whole
+ * vectors (5x5 and 7x7 maps): as the forward's fr_prelu_lanes_fwd, FR_LANES
+ * rows at once (a block: inner whole vectors), each lane's alpha from
+ * fr_pick. Row by row, each of a 7x7 map's vectors straddles two cache lines
+ * (in a /tmp loop, rows of 49 floats took 2.5 times as long as rows of 48).
+ * A vector here holds the end of at most one row. Each row's terms make one
+ * float run, lane by lane as they come (at most FR_RUN a lane), stored when
+ * the row ends; fr_row_sums then adds a block's FR_LANES runs across their
+ * lanes, as in fr_prelu_bwd_short_with. A run is a chain of adds through its
+ * block, so FR_LANE_BLOCKS blocks go in lockstep (the next ones in memory,
+ * of other channels or other o's), sharing their lanes' rows and the branch
+ * at each row's end.
+ */
+#define FR_LANE_BLOCKS 4
+
+typedef struct {
+    size_t base; /* the block's first float */
+    size_t c;    /* its first channel */
+    int add;     /* whether sums already hold an earlier o of these channels */
+} fr_lane_block;
+
+/* Block k's terms of the vector at i, dx written. */
+#define FR_LANE_TERMS(k)                                                                       \
+    fr_prelu_bwd_terms(dy + b[k].base, x + b[k].base, dx ? dx + b[k].base : NULL, i,           \
+                       fr_pick(a##k, idx), FR_LANES, stream)
+
+/* The blocks b[0..FR_LANE_BLOCKS), their row sums into sums at b[k].c - c0. */
+FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const float *alpha,
+                                        float *dx, double *sums, size_t c0,
+                                        const fr_lane_block *b, size_t inner, int stream)
+{
+    fr_vec runs[FR_LANE_BLOCKS][FR_LANES];
+    fr_vec a0 = fr_loadu(alpha + b[0].c), a1 = fr_loadu(alpha + b[1].c);
+    fr_vec a2 = fr_loadu(alpha + b[2].c), a3 = fr_loadu(alpha + b[3].c);
+    fr_vec r0 = fr_set1(0.0f), r1 = r0, r2 = r0, r3 = r0;
+    fr_vec inv = fr_set1(1.0f / (float)inner), p = fr_loadu(fr_lane_mid);
+    size_t row = 0, end = inner; /* the row being summed, and the float after it */
+    for (size_t i = 0; i < inner * FR_LANES; i += FR_LANES, p = fr_add(p, fr_set1(FR_LANES))) {
+        fr_vec idx = fr_mul(p, inv);
+        fr_vec t0 = FR_LANE_TERMS(0), t1 = FR_LANE_TERMS(1);
+        fr_vec t2 = FR_LANE_TERMS(2), t3 = FR_LANE_TERMS(3);
+        if (i + FR_LANES < end) {
+            r0 = fr_add(r0, t0), r1 = fr_add(r1, t1), r2 = fr_add(r2, t2), r3 = fr_add(r3, t3);
+            continue;
+        }
+        fr_vec e = fr_set1((float)end); /* lane positions p are k + 0.5 */
+        fr_mask next = fr_gt(p, e), cur = fr_gt(e, p);
+        runs[0][row] = fr_add(r0, fr_zero_if(next, t0)), r0 = fr_zero_if(cur, t0);
+        runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), r1 = fr_zero_if(cur, t1);
+        runs[2][row] = fr_add(r2, fr_zero_if(next, t2)), r2 = fr_zero_if(cur, t2);
+        runs[3][row] = fr_add(r3, fr_zero_if(next, t3)), r3 = fr_zero_if(cur, t3);
+        row++, end += inner;
+    }
+    for (size_t k = 0; sums && k < FR_LANE_BLOCKS; k++)
+        fr_put_lanes(sums + (b[k].c - c0), fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs[k])),
+                     b[k].add);
+}
+#undef FR_LANE_TERMS
+
+/*
+ * Every o's blocks of FR_LANES channels, FR_ROW_LANES channels at a time,
+ * FR_LANE_BLOCKS blocks a step and the last few row by row (a block alone in
+ * this form took 1 x 20 x 7x7 from 145 to 165-180 ns); returns how many
+ * channels they cover. For calls of at least FR_LANE_BLOCKS blocks.
+ */
+FR_INLINE size_t fr_prelu_bwd_lanes(const float *dy, const float *x, const float *alpha,
+                                    float *dx, float *dalpha, size_t outer, size_t channels,
+                                    size_t inner, int stream)
+{
+    size_t done = channels / FR_LANES * FR_LANES;
+    double sums[FR_ROW_LANES];
+    for (size_t c0 = 0; c0 < done; c0 += FR_ROW_LANES) {
+        size_t end = done - c0 < FR_ROW_LANES ? done : c0 + FR_ROW_LANES;
+        fr_lane_block b[FR_LANE_BLOCKS];
+        size_t nb = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t c = c0; c < end; c += FR_LANES) {
+                b[nb++] = (fr_lane_block){(o * channels + c) * inner, c, o > 0};
+                if (nb == FR_LANE_BLOCKS) {
+                    fr_prelu_lane_blocks_bwd(dy, x, alpha, dx, dalpha ? sums : NULL, c0, b, inner,
+                                             stream);
+                    nb = 0;
+                }
+            }
+        for (size_t k = 0; k < nb; k++)
+            fr_prelu_short_group_bwd(dy, x, alpha + b[k].c, dx, dalpha, sums + (b[k].c - c0),
+                                     b[k].base, inner, FR_LANES, b[k].add, stream);
+        for (size_t c = c0; dalpha && c < end; c++)
+            dalpha[c] = (float)sums[c - c0];
+    }
+    return done;
+}
+#endif
 
 /*
  * Rows shorter than FR_SHORT_ROW, FR_ROW_LANES channels at a time, each o's
@@ -581,19 +689,19 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
                                        float *dx, float *dalpha, size_t outer, size_t channels,
                                        size_t inner, int stream)
 {
+    size_t first = 0; /* channels done */
+#ifdef FR_HAVE_PICK
+    if (inner > FR_LANES && inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
+        first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
+#endif
     double sums[FR_ROW_LANES];
-    for (size_t c0 = 0; c0 < channels; c0 += FR_ROW_LANES) {
+    for (size_t c0 = first; c0 < channels; c0 += FR_ROW_LANES) {
         size_t end = channels - c0 < FR_ROW_LANES ? channels : c0 + FR_ROW_LANES;
         for (size_t o = 0; o < outer; o++)
-            for (size_t c = c0; c < end; c += FR_LANES) {
-                size_t base = (o * channels + c) * inner;
-                fr_vec runs[FR_LANES];
-                fr_prelu_short_rows_bwd(dy + base, x + base, dx ? dx + base : NULL, alpha + c,
-                                        inner, end - c, runs, stream);
-                if (dalpha)
-                    fr_put_lanes(sums + (c - c0), fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)),
-                                 o > 0);
-            }
+            for (size_t c = c0; c < end; c += FR_LANES)
+                fr_prelu_short_group_bwd(dy, x, alpha + c, dx, dalpha, sums + (c - c0),
+                                         (o * channels + c) * inner, inner, end - c, o > 0,
+                                         stream);
         for (size_t c = c0; dalpha && c < end; c++)
             dalpha[c] = (float)sums[c - c0];
     }
