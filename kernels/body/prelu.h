@@ -591,9 +591,10 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
  * lanes, as in fr_prelu_bwd_short_with. A run is a chain of adds through its
  * block, so FR_LANE_BLOCKS blocks go in lockstep (the next ones in memory,
  * of other channels or other o's), sharing their lanes' rows and the branch
- * at each row's end.
+ * at each row's end. (Four in lockstep ran no faster than two: twelve
+ * pointers do not fit the registers.)
  */
-#define FR_LANE_BLOCKS 4
+#define FR_LANE_BLOCKS 2
 
 typedef struct {
     size_t base; /* the block's first float */
@@ -613,24 +614,20 @@ FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const f
 {
     fr_vec runs[FR_LANE_BLOCKS][FR_LANES];
     fr_vec a0 = fr_loadu(alpha + b[0].c), a1 = fr_loadu(alpha + b[1].c);
-    fr_vec a2 = fr_loadu(alpha + b[2].c), a3 = fr_loadu(alpha + b[3].c);
-    fr_vec r0 = fr_set1(0.0f), r1 = r0, r2 = r0, r3 = r0;
+    fr_vec r0 = fr_set1(0.0f), r1 = r0;
     fr_vec inv = fr_set1(1.0f / (float)inner), p = fr_loadu(fr_lane_mid);
     size_t row = 0, end = inner; /* the row being summed, and the float after it */
     for (size_t i = 0; i < inner * FR_LANES; i += FR_LANES, p = fr_add(p, fr_set1(FR_LANES))) {
         fr_vec idx = fr_mul(p, inv);
         fr_vec t0 = FR_LANE_TERMS(0), t1 = FR_LANE_TERMS(1);
-        fr_vec t2 = FR_LANE_TERMS(2), t3 = FR_LANE_TERMS(3);
         if (i + FR_LANES < end) {
-            r0 = fr_add(r0, t0), r1 = fr_add(r1, t1), r2 = fr_add(r2, t2), r3 = fr_add(r3, t3);
+            r0 = fr_add(r0, t0), r1 = fr_add(r1, t1);
             continue;
         }
         fr_vec e = fr_set1((float)end); /* lane positions p are k + 0.5 */
         fr_mask next = fr_gt(p, e), cur = fr_gt(e, p);
         runs[0][row] = fr_add(r0, fr_zero_if(next, t0)), r0 = fr_zero_if(cur, t0);
         runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), r1 = fr_zero_if(cur, t1);
-        runs[2][row] = fr_add(r2, fr_zero_if(next, t2)), r2 = fr_zero_if(cur, t2);
-        runs[3][row] = fr_add(r3, fr_zero_if(next, t3)), r3 = fr_zero_if(cur, t3);
         row++, end += inner;
     }
     for (size_t k = 0; sums && k < FR_LANE_BLOCKS; k++)
@@ -641,9 +638,9 @@ FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const f
 
 /*
  * Every o's blocks of FR_LANES channels, FR_ROW_LANES channels at a time,
- * FR_LANE_BLOCKS blocks a step and the last few row by row (a block alone in
- * this form took 1 x 20 x 7x7 from 145 to 165-180 ns); returns how many
- * channels they cover. For calls of at least FR_LANE_BLOCKS blocks.
+ * FR_LANE_BLOCKS blocks a step and the odd one left row by row (a block
+ * alone in this form took 1 x 20 x 7x7 from 145 to 165-180 ns); returns how
+ * many channels they cover. For calls of at least FR_LANE_BLOCKS blocks.
  */
 FR_INLINE size_t fr_prelu_bwd_lanes(const float *dy, const float *x, const float *alpha,
                                     float *dx, float *dalpha, size_t outer, size_t channels,
