@@ -602,10 +602,9 @@ typedef struct {
     int add;     /* whether sums already hold an earlier o of these channels */
 } fr_lane_block;
 
-/* Block k's terms of the vector at i, dx written. */
+/* Block k's terms of its vector at i, dx written. */
 #define FR_LANE_TERMS(k)                                                                       \
-    fr_prelu_bwd_terms(dy + b[k].base, x + b[k].base, dx ? dx + b[k].base : NULL, i,           \
-                       fr_pick(a##k, idx), FR_LANES, stream)
+    fr_prelu_bwd_terms(dy, x, dx, b[k].base + i, fr_pick(a##k, idx), FR_LANES, stream)
 
 /* The blocks b[0..FR_LANE_BLOCKS), their row sums into sums at b[k].c - c0. */
 FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const float *alpha,
