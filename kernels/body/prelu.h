@@ -603,8 +603,22 @@ typedef struct {
 } fr_lane_block;
 
 /* Block k's terms of its vector at i, dx written. */
+/*
+ * fr_prelu_bwd_terms for a whole vector, with the terms zeroed by a select:
+ * AVX-512's fr_zero_if is a KNOTW and a masked move, and the step has two
+ * of them in flight.
+ */
+FR_INLINE fr_vec fr_prelu_lane_terms(const float *dy, const float *x, float *dx, size_t i,
+                                     fr_vec alpha, int stream)
+{
+    fr_vec g = fr_loadu(dy + i), v = fr_loadu(x + i);
+    fr_mask pos = fr_gt(v, fr_set1(0.0f));
+    if (dx)
+        fr_put_upto(dx + i, fr_select(pos, g, fr_mul(g, alpha)), FR_LANES, stream);
+    return fr_select(pos, fr_set1(0.0f), fr_mul(v, g));
+}
 #define FR_LANE_TERMS(k)                                                                       \
-    fr_prelu_bwd_terms(dy, x, dx, b[k].base + i, fr_pick(a##k, idx), FR_LANES, stream)
+    fr_prelu_lane_terms(dy, x, dx, b[k].base + i, fr_pick(a##k, idx), stream)
 
 /* The blocks b[0..FR_LANE_BLOCKS), their row sums into sums at b[k].c - c0. */
 FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const float *alpha,
