@@ -131,6 +131,9 @@ static const frb_op frb_ops[] = {
      * divides, on the whole tensors that fit in n. */
     {"prelu_7x7_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, 49, frb_prelu_fwd, 0},
     {"prelu_7x7_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, 49, frb_prelu_bwd, 0},
+    /* ... and with 3x3 maps: rows of 9 floats, shorter than a vector but not a power of 2. */
+    {"prelu_3x3_f32", 0, 0, FRB_TRAFFIC_prelu_fwd, 1, 9, frb_prelu_fwd, 0},
+    {"prelu_3x3_backward_f32", 1, 0, FRB_TRAFFIC_prelu_bwd, 1, 9, frb_prelu_bwd, 0},
 };
 #undef FRB_OP
 

@@ -34,7 +34,8 @@ extern "C" {
  * prelu_nhwc as n / C rows of the same C channels, prelu_nhwc4 as
  * prelu_nhwc with C = gcd(n, 4), prelu_2x2 as NCHW with HW = 4,
  * C = gcd(n / 4, 64) and N = n / (4C), and prelu_7x7 as NCHW with HW = 49,
- * C = min(n / 49, 64) and N = n / (49C), on the first 49CN elements.
+ * C = min(n / 49, 64) and N = n / (49C), on the first 49CN elements
+ * (prelu_3x3 likewise with HW = 9).
  */
 typedef struct frb_data {
     size_t capacity;
@@ -58,7 +59,7 @@ typedef struct frb_data {
 size_t frb_op_count(void);
 const char *frb_op_name(size_t op);
 int frb_op_is_backward(size_t op);
-/* The elements a call at size n runs on: n, or for prelu_7x7 the whole tensors that fit. */
+/* The elements a call at size n runs on: n, or for prelu_7x7 and 3x3 the whole tensors that fit. */
 size_t frb_op_elements(size_t op, size_t n);
 /* Bytes read plus bytes written by one call at size n. */
 double frb_op_bytes(size_t op, size_t n);

@@ -162,7 +162,7 @@ void add_context(const std::vector<fastrelu_isa> &isas, fastrelu_isa active)
                                 "prelu NCHW N=1 C=gcd(n,64) HW=n/C; prelu_nhwc n/C rows of C; "
                                 "prelu_nhwc4 C=gcd(n,4); prelu_2x2 NCHW HW=4 C=gcd(n/4,64); "
                                 "prelu_7x7 NCHW HW=49 C=min(n/49,64), on the 49CN<=n floats "
-                                "that fit");
+                                "that fit; prelu_3x3 likewise with HW=9");
     benchmark::AddCustomContext("fastrelu_bench_roofline",
                                 "bytes/s over the bytes/s of memcpy/<m> on the same footprint "
                                 "in this run; m = n for forward ops, 3n/2 for backward ops");
@@ -202,7 +202,7 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
     }
     for (size_t op = 0; op < frb_op_count(); op++) {
         if (frb_op_elements(op, n) == 0)
-            continue; // prelu_7x7 below 49 floats
+            continue; // prelu_7x7 below 49 floats, prelu_3x3 below 9
         for (fastrelu_isa isa : isas) {
             auto *b = benchmark::RegisterBenchmark(
                 frb::bench_name(frb_op_name(op), fastrelu_isa_name(isa), n).c_str(), bench_op, op,

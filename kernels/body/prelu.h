@@ -580,14 +580,15 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
 
 #ifdef FR_HAVE_PICK
 /*
- * AVX-512, rows of FR_LANES < inner < FR_SHORT_ROW floats that are not whole
- * vectors (5x5 and 7x7 maps): as the forward's fr_prelu_lanes_fwd, FR_LANES
- * rows at once (a block: inner whole vectors), each lane's alpha from
- * fr_pick. Row by row, each of a 7x7 map's vectors straddles two cache lines
- * (in a /tmp loop, rows of 49 floats took 2.5 times as long as rows of 48).
- * A vector here holds the end of at most one row. Each row's terms make one
+ * AVX-512, rows shorter than FR_SHORT_ROW that are not whole vectors (3x3,
+ * 5x5 and 7x7 maps; powers of two go through fr_prelu_bwd_expand): as the
+ * forward's fr_prelu_lanes_fwd, FR_LANES rows at once (a block: inner whole
+ * vectors), each lane's alpha from fr_pick. Row by row, each of a 7x7 map's
+ * vectors straddles two cache lines (in a /tmp loop, rows of 49 floats took
+ * 2.5 times as long as rows of 48), and each row ends in a masked tail: a
+ * 3x3 map's rows are one masked vector each. Each row's terms make one
  * float run, lane by lane as they come (at most FR_RUN a lane), stored when
- * the row ends; fr_row_sums then adds a block's FR_LANES runs across their
+ * the row ends (a vector may end several); fr_row_sums then adds a block's FR_LANES runs across their
  * lanes, as in fr_prelu_bwd_short_with. A run is a chain of adds through its
  * block, so two blocks go in lockstep, sharing their lanes' rows and the
  * branch at each row's end. (Four in lockstep ran no faster: twelve pointers
@@ -642,15 +643,14 @@ FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const f
     for (size_t i = 0; i < inner * FR_LANES; i += FR_LANES, p = fr_add(p, fr_set1(FR_LANES))) {
         fr_vec idx = fr_mul(p, inv);
         fr_vec t0 = FR_LANE_TERMS(0), t1 = FR_LANE_TERMS(1);
-        if (i + FR_LANES < end) {
-            r0 = fr_add(r0, t0), r1 = fr_add(r1, t1);
-            continue;
+        for (; end <= i + FR_LANES; row++, end += inner) { /* the rows that end in this vector */
+            fr_vec e = fr_set1((float)end); /* lane positions p are k + 0.5 */
+            fr_mask next = fr_gt(p, e), cur = fr_gt(e, p);
+            runs[0][row] = fr_add(r0, fr_zero_if(next, t0)), t0 = fr_zero_if(cur, t0);
+            runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), t1 = fr_zero_if(cur, t1);
+            r0 = fr_set1(0.0f), r1 = r0;
         }
-        fr_vec e = fr_set1((float)end); /* lane positions p are k + 0.5 */
-        fr_mask next = fr_gt(p, e), cur = fr_gt(e, p);
-        runs[0][row] = fr_add(r0, fr_zero_if(next, t0)), r0 = fr_zero_if(cur, t0);
-        runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), r1 = fr_zero_if(cur, t1);
-        row++, end += inner;
+        r0 = fr_add(r0, t0), r1 = fr_add(r1, t1);
     }
     for (size_t k = 0; sums && k < FR_LANE_BLOCKS; k++)
         fr_put_lanes(sums + (b[k].c - c0), fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs[k])), 1);
@@ -709,7 +709,7 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 {
     size_t first = 0; /* channels done */
 #ifdef FR_HAVE_PICK
-    if (inner > FR_LANES && inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
+    if (inner > 2 && inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
         first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
 #endif
     double sums[FR_ROW_LANES];
