@@ -588,14 +588,15 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
  * 2.5 times as long as rows of 48), and each row ends in a masked tail: a
  * 3x3 map's rows are one masked vector each. Each row's terms make one
  * float run, lane by lane as they come (at most FR_RUN a lane), stored when
- * the row ends (a vector may end several); fr_row_sums then adds a block's FR_LANES runs across their
- * lanes, as in fr_prelu_bwd_short_with. A run is a chain of adds through its
- * block, so two blocks go in lockstep, sharing their lanes' rows and the
- * branch at each row's end. (Four in lockstep ran no faster: twelve pointers
- * do not fit the registers.) The two come from the two halves of the call's
- * blocks, so that each walks its half in memory order: paired with the next
- * block in memory, each stream jumped a block ahead every 49 lines, and
- * 1337 x 64 x 7x7 (4Mi floats, from DRAM) took 1.60 ms against 0.92.
+ * the row ends (a vector may end several); fr_row_sums then adds a block's
+ * FR_LANES runs across their lanes, as in fr_prelu_bwd_short_with. A run is
+ * a chain of adds through its block, so two blocks go in lockstep, sharing
+ * their lanes' rows and the branch at each row's end. (Four in lockstep ran
+ * no faster: twelve pointers do not fit the registers.) The two come from
+ * the two halves of the call's blocks, so that each walks its half in
+ * memory order: paired with the next block in memory, each stream jumped a
+ * block ahead every 49 lines, and 1337 x 64 x 7x7 (4Mi floats, from DRAM)
+ * took 1.60 ms against 0.92.
  */
 #define FR_LANE_BLOCKS 2
 
@@ -612,7 +613,6 @@ FR_INLINE fr_lane_block fr_lane_block_of(size_t k, size_t per_o, size_t c0, size
     return (fr_lane_block){(o * channels + c) * inner, c};
 }
 
-/* Block k's terms of its vector at i, dx written. */
 /*
  * fr_prelu_bwd_terms for a whole vector, with the terms zeroed by a select:
  * AVX-512's fr_zero_if is a KNOTW and a masked move, and the step has two
@@ -627,6 +627,7 @@ FR_INLINE fr_vec fr_prelu_lane_terms(const float *dy, const float *x, float *dx,
         fr_put_upto(dx + i, fr_select(pos, g, fr_mul(g, alpha)), FR_LANES, stream);
     return fr_select(pos, fr_set1(0.0f), fr_mul(v, g));
 }
+/* Block k's terms of its vector at i, dx written. */
 #define FR_LANE_TERMS(k)                                                                       \
     fr_prelu_lane_terms(dy, x, dx, b[k].base + i, fr_pick(a##k, idx), stream)
 
