@@ -624,7 +624,7 @@ FR_INLINE fr_vec fr_prelu_lane_terms(const float *dy, const float *x, float *dx,
     fr_vec g = fr_loadu(dy + i), v = fr_loadu(x + i);
     fr_mask pos = fr_gt(v, fr_set1(0.0f));
     if (dx)
-        fr_put_upto(dx + i, fr_select(pos, g, fr_mul(g, alpha)), FR_LANES, stream);
+        fr_put_upto(dx + i, fr_leaky_grad_v(g, v, alpha), FR_LANES, stream);
     return fr_select(pos, fr_set1(0.0f), fr_mul(v, g));
 }
 /* Block k's terms of its vector at i, dx written. */
@@ -710,7 +710,7 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 {
     size_t first = 0; /* channels done */
 #ifdef FR_HAVE_PICK
-    if (inner > 2 && inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
+    if (inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
         first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
 #endif
     double sums[FR_ROW_LANES];
