@@ -498,7 +498,8 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         {3, 300, 2},   {1, 520, 4},  {130, 64, 4}, {9, 2000, 2}, {3, 9, 8},
         {3, 9, 16},    {120, 40, 8}, {40, 64, 16}, {3, 130, 9}, {2, 520, 3}, {2, 50, 41},
         {5, 60, 13},   {2, 17, 127}, {1, 16, 100}, {3, 33, 25}, {66, 70, 4}, {64, 66, 16},
-        {65, 33, 2},   {5, 64, 49},  {3, 48, 49}, {2, 80, 25}, {20, 32, 9}, {17, 80, 5}};
+        {65, 33, 2},   {5, 64, 49},  {3, 48, 49}, {2, 80, 25}, {20, 32, 9}, {17, 80, 5},
+        {7, 32, 25},   {11, 48, 9}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
@@ -526,9 +527,10 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         return 1;
     }
     i -= 126;
-    /* ... and two o's of them: two blocks of 16 rows, which AVX-512 takes in lockstep. */
-    if (i < 126) {
-        *s = (fr_shape){2, 16, i + 2};
+    /* ... and two or seven o's of them: AVX-512 takes blocks of 16 rows two or four at a
+     * time in lockstep (seven o's: four, then two, then one alone). */
+    if (i < 2 * 126) {
+        *s = (fr_shape){i < 126 ? 2 : 7, 16, i % 126 + 2};
         return 1;
     }
     return 0;

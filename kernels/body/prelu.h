@@ -589,16 +589,11 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
  * 3x3 map's rows are one masked vector each. Each row's terms make one
  * float run, lane by lane as they come (at most FR_RUN a lane), stored when
  * the row ends (a vector may end several); fr_row_sums then adds a block's
- * FR_LANES runs across their lanes, as in fr_prelu_bwd_short_with. A run is
- * a chain of adds through its block, so two blocks go in lockstep, sharing
- * their lanes' rows and the branch at each row's end. (Four in lockstep ran
- * no faster: twelve pointers do not fit the registers.) The two come from
- * the two halves of the call's blocks, so that each walks its half in
- * memory order: paired with the next block in memory, each stream jumped a
- * block ahead every 49 lines, and 1337 x 64 x 7x7 (4Mi floats, from DRAM)
- * took 1.60 ms against 0.92.
+ * FR_LANES runs across their lanes, as in fr_prelu_bwd_short_with. Blocks
+ * go two or four in lockstep (fr_prelu_bwd_lanes), so that each run's chain
+ * of adds has other work beside it.
  */
-#define FR_LANE_BLOCKS 2
+#define FR_LANE_BLOCKS 4 /* at most, in lockstep */
 
 typedef struct {
     size_t base; /* the block's first float */
@@ -628,61 +623,125 @@ FR_INLINE fr_vec fr_prelu_lane_terms(const float *dy, const float *x, float *dx,
     return fr_select(pos, fr_set1(0.0f), fr_mul(v, g));
 }
 /* Block k's terms of its vector at i, dx written. */
-#define FR_LANE_TERMS(k)                                                                       \
-    fr_prelu_lane_terms(dy, x, dx, b[k].base + i, fr_pick(a##k, idx), stream)
+#define FR_LANE_TERMS(k, a)                                                                    \
+    fr_prelu_lane_terms(dy, x, dx, b[k].base + i, fr_pick(a, idx), stream)
 
-/* The blocks b[0..FR_LANE_BLOCKS), their row sums added to sums at b[k].c - c0. */
+/*
+ * Blocks b[0..n) in lockstep, each row's terms into its run in runs[0]
+ * (FR_LANES vectors). When the blocks are `alike` (the same channels), all
+ * their terms go there, added; otherwise n is 2, and b[1]'s go into runs[1].
+ */
 FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const float *alpha,
-                                        float *dx, double *sums, size_t c0,
-                                        const fr_lane_block *b, size_t inner, int stream)
+                                        float *dx, fr_vec (*runs)[FR_LANES], size_t n,
+                                        int alike, const fr_lane_block *b, size_t inner,
+                                        int stream)
 {
-    fr_vec runs[FR_LANE_BLOCKS][FR_LANES];
-    fr_vec a0 = fr_loadu(alpha + b[0].c), a1 = fr_loadu(alpha + b[1].c);
+    fr_vec a0 = fr_loadu(alpha + b[0].c), a1 = alike ? a0 : fr_loadu(alpha + b[1].c);
     fr_vec r0 = fr_set1(0.0f), r1 = r0;
     fr_vec inv = fr_set1(1.0f / (float)inner), p = fr_loadu(fr_lane_mid);
     size_t row = 0, end = inner; /* the row being summed, and the float after it */
     for (size_t i = 0; i < inner * FR_LANES; i += FR_LANES, p = fr_add(p, fr_set1(FR_LANES))) {
         fr_vec idx = fr_mul(p, inv);
-        fr_vec t0 = FR_LANE_TERMS(0), t1 = FR_LANE_TERMS(1);
+        fr_vec t0 = FR_LANE_TERMS(0, a0), t1 = FR_LANE_TERMS(1, a1);
+        if (alike) {
+            t0 = fr_add(t0, t1);
+            for (size_t k = 2; k < n; k++)
+                t0 = fr_add(t0, FR_LANE_TERMS(k, a0));
+        }
         for (; end <= i + FR_LANES; row++, end += inner) { /* the rows that end in this vector */
             fr_vec e = fr_set1((float)end); /* lane positions p are k + 0.5 */
             fr_mask next = fr_gt(p, e), cur = fr_gt(e, p);
             runs[0][row] = fr_add(r0, fr_zero_if(next, t0)), t0 = fr_zero_if(cur, t0);
-            runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), t1 = fr_zero_if(cur, t1);
-            r0 = fr_set1(0.0f), r1 = r0;
+            r0 = fr_set1(0.0f);
+            if (!alike) {
+                runs[1][row] = fr_add(r1, fr_zero_if(next, t1)), t1 = fr_zero_if(cur, t1);
+                r1 = r0;
+            }
         }
-        r0 = fr_add(r0, t0), r1 = fr_add(r1, t1);
+        r0 = fr_add(r0, t0);
+        if (!alike)
+            r1 = fr_add(r1, t1);
     }
-    for (size_t k = 0; sums && k < FR_LANE_BLOCKS; k++)
-        fr_put_lanes(sums + (b[k].c - c0), fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs[k])), 1);
 }
 #undef FR_LANE_TERMS
 
+/* Runs' rows added across their lanes to sums (unless NULL). */
+FR_INLINE void fr_lane_runs_put(const fr_vec *runs, double *sums)
+{
+    if (sums)
+        fr_put_lanes(sums, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), 1);
+}
+
 /*
- * Every o's blocks of FR_LANES channels, FR_ROW_LANES channels at a time:
- * block k beside block k + half, and an odd one left row by row (a block
- * alone in this form took 1 x 20 x 7x7 from 145 to 165-180 ns). Returns how
- * many channels they cover. For calls of at least FR_LANE_BLOCKS blocks.
+ * Of the `count` blocks from `first`, n * h: blocks k, k + h, ..., k + (n - 1)
+ * * h in lockstep for each k from first to first + h, their row sums added
+ * to sums (unless NULL) at their channels from c0. With `alike`, h is the
+ * most whole o's that fit, so the n blocks are the same channels; otherwise
+ * n is 2 and h is half the count. Returns the blocks done.
+ */
+FR_INLINE size_t fr_prelu_lane_group_bwd(const float *dy, const float *x, const float *alpha,
+                                         float *dx, double *sums, size_t c0, size_t per_o,
+                                         size_t first, size_t count, size_t n, int alike,
+                                         size_t channels, size_t inner, int stream)
+{
+    fr_vec runs[2][FR_LANES];
+    size_t h = alike ? count / n / per_o * per_o : count / n;
+    for (size_t k = first; k < first + h; k++) {
+        fr_lane_block b[FR_LANE_BLOCKS];
+        for (size_t m = 0; m < n; m++)
+            b[m] = fr_lane_block_of(k + m * h, per_o, c0, channels, inner);
+        fr_prelu_lane_blocks_bwd(dy, x, alpha, dx, runs, n, alike, b, inner, stream);
+        fr_lane_runs_put(runs[0], sums ? sums + (b[0].c - c0) : NULL);
+        if (!alike)
+            fr_lane_runs_put(runs[1], sums ? sums + (b[1].c - c0) : NULL);
+    }
+    return n * h;
+}
+
+/*
+ * Every o's blocks of FR_LANES channels, FR_ROW_LANES channels at a time.
+ * The o's go four or two at a time, one from each quarter or half of them,
+ * each quarter or half in memory order. (Paired with the next block in
+ * memory instead, each stream jumped a block ahead every 49 lines, and
+ * 1337 x 64 x 7x7 from DRAM took 1.60 ms against 0.92.) Their blocks of the
+ * same channels go in lockstep, with their terms added before they go into
+ * one set of runs, so a row's runs go across their lanes once for n blocks.
+ * A lane of a run then takes n * (inner / FR_LANES, rounded up) terms, at
+ * most FR_RUN: four o's at once for rows of up to 2 vectors, two up to 4.
+ * For 28 x 64 x 3x3 maps, blocks of two channels (k, k + half) took 3.1 us
+ * and the same channels four at a time 1.9; fr_row_sums and fr_put_lanes
+ * had been a third of the time. (Runs kept for each block of channels from
+ * one o to the next instead took 2.0 us, but 7281 x 64 x 3x3 from DRAM
+ * 1.35 ms against 0.93 with each pair's runs summed at once.) The blocks
+ * left (an odd o's, or all of them for rows of more than 4 vectors) go two
+ * at a time, one from each half, and an odd block row by row (a block alone
+ * in this form took 1 x 20 x 7x7 from 145 to 165-180 ns). Returns how many
+ * channels they cover. For calls of at least 2 blocks.
  */
 FR_INLINE size_t fr_prelu_bwd_lanes(const float *dy, const float *x, const float *alpha,
                                     float *dx, float *dalpha, size_t outer, size_t channels,
                                     size_t inner, int stream)
 {
     size_t done = channels / FR_LANES * FR_LANES;
+    size_t most = FR_RUN / ((inner + FR_LANES - 1) / FR_LANES); /* o's at once */
     double sums[FR_ROW_LANES];
     for (size_t c0 = 0; c0 < done; c0 += FR_ROW_LANES) {
         size_t end = done - c0 < FR_ROW_LANES ? done : c0 + FR_ROW_LANES;
-        size_t per_o = (end - c0) / FR_LANES, count = outer * per_o, half = count / 2;
-        for (size_t c = c0; dalpha && c < end; c++)
+        size_t per_o = (end - c0) / FR_LANES, count = outer * per_o, k = 0;
+        double *out = dalpha ? sums : NULL;
+        for (size_t c = c0; c < end; c++)
             sums[c - c0] = 0.0;
-        for (size_t k = 0; k < half; k++) {
-            fr_lane_block b[FR_LANE_BLOCKS] = {fr_lane_block_of(k, per_o, c0, channels, inner),
-                                               fr_lane_block_of(k + half, per_o, c0, channels,
-                                                                inner)};
-            fr_prelu_lane_blocks_bwd(dy, x, alpha, dx, dalpha ? sums : NULL, c0, b, inner, stream);
-        }
-        if (count % 2) {
-            fr_lane_block last = fr_lane_block_of(count - 1, per_o, c0, channels, inner);
+#define FR_LANE_GROUP(n, alike)                                                                \
+    (k += fr_prelu_lane_group_bwd(dy, x, alpha, dx, out, c0, per_o, k, count - k, n, alike,    \
+                                  channels, inner, stream))
+        if (most >= 4)
+            FR_LANE_GROUP(4, 1);
+        if (most >= 2)
+            FR_LANE_GROUP(2, 1);
+        FR_LANE_GROUP(2, 0);
+#undef FR_LANE_GROUP
+        if (k < count) {
+            fr_lane_block last = fr_lane_block_of(k, per_o, c0, channels, inner);
             fr_prelu_short_group_bwd(dy, x, alpha + last.c, dx, dalpha, sums + (last.c - c0),
                                      last.base, inner, FR_LANES, 1, stream);
         }
@@ -710,7 +769,7 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 {
     size_t first = 0; /* channels done */
 #ifdef FR_HAVE_PICK
-    if (inner % FR_LANES && outer * (channels / FR_LANES) >= FR_LANE_BLOCKS)
+    if (inner % FR_LANES && outer * (channels / FR_LANES) >= 2)
         first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
 #endif
     double sums[FR_ROW_LANES];
@@ -728,7 +787,7 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 
 /* The loops for each of: no dx, dx, streamed dx (a test of dx and stream in every step
  * cost about a third of the time of rows of one vector). */
-static void fr_prelu_bwd_short(const float *dy, const float *x, const float *alpha, float *dx,
+FR_INLINE void fr_prelu_bwd_short(const float *dy, const float *x, const float *alpha, float *dx,
                                float *dalpha, size_t outer, size_t channels, size_t inner,
                                int stream)
 {
