@@ -316,19 +316,54 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
 #undef FR_EXPAND_STEP
 }
 
-#ifdef FR_STACK_TAIL
 /*
- * NCHW rows of other lengths below FR_SHORT_ROW (3x3, 5x5 maps), on ISAs
- * whose partial loads and stores go through the stack (stack_tail.h): the
- * call runs flat with the alphas spelled out. A tile of the array at a time,
- * each row's alpha is stored over its floats in a stack buffer (a vector at
- * a time, the next row overwriting the overhang), and one loop then takes x
- * and the alphas a vector each. Through the API on SSE2, 32 channels of 3x3
- * took 293 ns row by row and 110 spelled; 64 of 5x5, 666 and 486; 64 of 7x7
- * did not move. With masked moves (AVX2, AVX-512) the spelled path was
- * slower than the rows at every length tried (9 to 100), so they keep them.
+ * NCHW rows of other lengths below FR_SHORT_ROW (3x3, 5x5, 7x7 maps): the
+ * call runs flat with the alphas spelled out. Each row's alpha is stored
+ * over its floats in a stack buffer (a vector at a time, the next row
+ * overwriting the overhang), and one loop then takes x and the alphas a
+ * vector each. The alphas repeat every channels * inner floats: when the
+ * buffer holds a whole number of those periods that is also whole vectors
+ * (fr_spell_span), it is spelled once and serves every tile. Otherwise (on
+ * ISAs whose partial loads and stores go through the stack, stack_tail.h)
+ * each tile spells its own. Through the API on SSE2, spelling each tile,
+ * 32 channels of 3x3 took 293 ns row by row and 110 spelled; 64 of 5x5,
+ * 666 and 486; 64 of 7x7 did not move. Spelled once, fastrelu-bench's
+ * prelu_3x3_f32 (28 x 64 x 3x3) at 16Ki went from 5518 to 2900 ns on SSE2,
+ * and on AVX2 from 2364 by rows to 1055.
  */
-#define FR_ALPHA_TILE 1024
+#define FR_SPELL_TILE 4096
+
+/* The floats of whole periods and whole vectors, at least FR_SPELL_TILE / 16, that the
+ * buffer holds once spelled; 0 if none fit. */
+FR_INLINE size_t fr_spell_span(size_t period)
+{
+    size_t shift = (size_t)__builtin_ctzll(FR_LANES), tz = (size_t)__builtin_ctzll(period);
+    size_t span = period << (shift - (tz < shift ? tz : shift)); /* lcm(period, FR_LANES) */
+    if (span > FR_SPELL_TILE)
+        return 0;
+    return span * ((FR_SPELL_TILE / 16 + span - 1) / span);
+}
+
+/*
+ * Whether the forward runs spelled. AVX-512 takes such rows 16 at a time
+ * (fr_prelu_fwd_lanes), faster at 1Ki and 7x7. AVX2 spells them once its
+ * masked row tails outweigh the spelling: through the API, N x 64 x 3x3
+ * took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3, 4560
+ * and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at N = 16
+ * 3467 and 2919; of 5x5 at N = 16 2145 and 1514.
+ */
+FR_INLINE int fr_prelu_fwd_spells(size_t outer, size_t channels, size_t inner)
+{
+    if (inner >= FR_SHORT_ROW || inner % FR_LANES == 0)
+        return 0;
+#if defined(FR_STACK_TAIL)
+    return (void)outer, (void)channels, 1;
+#elif defined(FR_HAVE_PICK)
+    return (void)outer, (void)channels, 0;
+#else
+    return outer * FR_LANES >= 2 * inner && fr_spell_span(channels * inner);
+#endif
+}
 
 /* From row c with left floats to go: its alphas and the next rows' over len floats at buf. */
 FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_t channels,
@@ -351,22 +386,26 @@ FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_
     }
 }
 
-static void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
-                                 size_t channels, size_t inner)
+FR_INLINE void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
+                                    size_t channels, size_t inner, int stream)
 {
-    float buf[FR_ALPHA_TILE + FR_LANES];
+    float buf[FR_SPELL_TILE + FR_LANES];
+    size_t span = fr_spell_span(channels * inner), tile = span ? span : FR_SPELL_TILE;
     size_t c = 0, left = inner;
-    for (size_t k = 0; k < n; k += FR_ALPHA_TILE) {
-        size_t len = n - k < FR_ALPHA_TILE ? n - k : FR_ALPHA_TILE, i = 0;
-        fr_spell_alphas(buf, len, alpha, channels, inner, &c, &left);
+    if (span)
+        fr_spell_alphas(buf, n < span ? n : span, alpha, channels, inner, &c, &left);
+    for (size_t k = 0; k < n; k += tile) {
+        size_t len = n - k < tile ? n - k : tile, i = 0;
+        if (!span)
+            fr_spell_alphas(buf, len, alpha, channels, inner, &c, &left);
         for (; i + FR_LANES <= len; i += FR_LANES)
-            fr_storeu(y + k + i, fr_leaky_v(fr_loadu(x + k + i), fr_loadu(buf + i)));
+            fr_put_upto(y + k + i, fr_leaky_v(fr_loadu(x + k + i), fr_loadu(buf + i)), FR_LANES,
+                        stream);
         if (i < len)
             fr_store_part(y + k + i,
                           fr_leaky_v(fr_load_part(x + k + i, len - i), fr_loadu(buf + i)), len - i);
     }
 }
-#endif
 
 /*
  * With stream, the flat path, long NCHW rows, NHWC rows and AVX-512's
@@ -386,10 +425,8 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
                          fr_prelu_nhwc_v, stream);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
         fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream);
-#ifdef FR_STACK_TAIL
-    } else if (inner < FR_SHORT_ROW && inner % FR_LANES) {
-        fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner);
-#endif
+    } else if (fr_prelu_fwd_spells(outer, channels, inner)) {
+        fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner, stream);
     } else {
         size_t c0 = 0; /* channels done */
 #ifdef FR_HAVE_PICK
@@ -860,6 +897,8 @@ static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alph
 }
 
 #ifdef FR_STACK_TAIL
+#define FR_ALPHA_TILE 1024 /* fr_prelu_bwd_spelled's floats a tile */
+
 /* sums[r] += the inner floats of row r, one by one; four rows in flight, each its own chain. */
 FR_INLINE void fr_add_rows(double *sums, const float *terms, size_t rows, size_t inner)
 {
