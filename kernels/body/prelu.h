@@ -346,11 +346,13 @@ FR_INLINE size_t fr_spell_span(size_t period)
 
 /*
  * Whether the forward runs spelled. AVX-512 takes such rows 16 at a time
- * (fr_prelu_fwd_lanes), faster at 1Ki and 7x7. AVX2 spells them once its
- * masked row tails outweigh the spelling: through the API, N x 64 x 3x3
- * took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3, 4560
- * and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at N = 16
- * 3467 and 2919; of 5x5 at N = 16 2145 and 1514.
+ * (fr_prelu_fwd_lanes), faster at 1Ki and 7x7. NEON, whose row tails go
+ * through the stack, always spells them. AVX2 and SSE2 spell them once
+ * their row tails outweigh the spelling: on AVX2 through the API, N x 64 x
+ * 3x3 took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3,
+ * 4560 and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at
+ * N = 16 3467 and 2919; of 5x5 at N = 16 2145 and 1514. (SSE2's
+ * prelu_3x3_f32 at 1Ki, N = 1: 126 ns by rows, 216 spelled.)
  */
 FR_INLINE int fr_prelu_fwd_spells(size_t outer, size_t channels, size_t inner)
 {
@@ -982,12 +984,13 @@ FR_INLINE void fr_prelu_bwd_spelled(const float *dy, const float *x, const float
 }
 
 /*
- * Whether the backward runs spelled (fr_prelu_bwd_spelled): SSE2 and NEON
- * for short rows that are not whole vectors. AVX2 when the block is every
+ * Whether the backward runs spelled (fr_prelu_bwd_spelled): NEON for short
+ * rows that are not whole vectors. AVX2 and SSE2 when the block is every
  * channel, so that each o is walked in memory order, and there are o's
  * enough to outweigh the spelling and the rows' sums (the forward's rule):
- * prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158, and at
- * 1Ki (N = 1, by rows) stays at about 200.
+ * AVX2's prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158,
+ * and at 1Ki (N = 1, by rows) stays at about 200; SSE2's at 1Ki took 246
+ * by rows and 432 spelled.
  */
 FR_INLINE int fr_prelu_bwd_spells(size_t outer, size_t channels, size_t inner)
 {
