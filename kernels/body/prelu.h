@@ -337,6 +337,8 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
  * buffer holds once spelled; 0 if none fit. */
 FR_INLINE size_t fr_spell_span(size_t period)
 {
+    if (period == 0)
+        return 0;
     size_t shift = (size_t)__builtin_ctzll(FR_LANES), tz = (size_t)__builtin_ctzll(period);
     size_t span = period << (shift - (tz < shift ? tz : shift)); /* lcm(period, FR_LANES) */
     if (span > FR_SPELL_TILE)
@@ -345,25 +347,30 @@ FR_INLINE size_t fr_spell_span(size_t period)
 }
 
 /*
- * Whether the forward runs spelled. AVX-512 takes such rows 16 at a time
- * (fr_prelu_fwd_lanes), faster at 1Ki and 7x7. NEON, whose row tails go
- * through the stack, always spells them. AVX2 and SSE2 spell them once
- * their row tails outweigh the spelling: on AVX2 through the API, N x 64 x
- * 3x3 took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3,
- * 4560 and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at
- * N = 16 3467 and 2919; of 5x5 at N = 16 2145 and 1514. (SSE2's
- * prelu_3x3_f32 at 1Ki, N = 1: 126 ns by rows, 216 spelled.)
+ * Whether NCHW rows of `inner` floats run spelled, forward or backward;
+ * `fits` says whether one spelling serves every o (and, backward, whether
+ * each o is then walked in memory order). AVX-512 takes such rows 16 at a
+ * time instead (fr_prelu_fwd_lanes, fr_prelu_bwd_lanes), faster at 1Ki and
+ * 7x7. NEON, whose row tails go through the stack, always spells them.
+ * AVX2 and SSE2 spell them when they fit and there are o's enough to
+ * outweigh the spelling: on AVX2 through the API, N x 64 x 3x3 forward
+ * took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3, 4560
+ * and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at N = 16
+ * 3467 and 2919; of 5x5 at N = 16 2145 and 1514. AVX2's
+ * prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158. At 1Ki
+ * (N = 1) SSE2's prelu_3x3_f32 took 126 ns by rows and 216 spelled, its
+ * backward 246 and 432.
  */
-FR_INLINE int fr_prelu_fwd_spells(size_t outer, size_t channels, size_t inner)
+FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits)
 {
     if (inner >= FR_SHORT_ROW || inner % FR_LANES == 0)
         return 0;
 #if defined(FR_STACK_TAIL)
-    return (void)outer, (void)channels, 1;
+    return (void)outer, (void)fits, 1;
 #elif defined(FR_HAVE_PICK)
-    return (void)outer, (void)channels, 0;
+    return (void)outer, (void)fits, 0;
 #else
-    return outer * FR_LANES >= 2 * inner && fr_spell_span(channels * inner);
+    return fits && outer * FR_LANES >= 2 * inner;
 #endif
 }
 
@@ -427,7 +434,7 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
                          fr_prelu_nhwc_v, stream);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
         fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream);
-    } else if (fr_prelu_fwd_spells(outer, channels, inner)) {
+    } else if (fr_prelu_spells(outer, inner, fr_spell_span(channels * inner) != 0)) {
         fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner, stream);
     } else {
         size_t c0 = 0; /* channels done */
@@ -984,28 +991,6 @@ FR_INLINE void fr_prelu_bwd_spelled(const float *dy, const float *x, const float
 }
 
 /*
- * Whether the backward runs spelled (fr_prelu_bwd_spelled): NEON for short
- * rows that are not whole vectors. AVX2 and SSE2 when the block is every
- * channel, so that each o is walked in memory order, and there are o's
- * enough to outweigh the spelling and the rows' sums (the forward's rule):
- * AVX2's prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158,
- * and at 1Ki (N = 1, by rows) stays at about 200; SSE2's at 1Ki took 246
- * by rows and 432 spelled.
- */
-FR_INLINE int fr_prelu_bwd_spells(size_t outer, size_t channels, size_t inner)
-{
-    if (inner >= FR_SHORT_ROW || inner % FR_LANES == 0)
-        return 0;
-#if defined(FR_STACK_TAIL)
-    return (void)outer, (void)channels, 1;
-#elif defined(FR_HAVE_PICK)
-    return (void)outer, (void)channels, 0;
-#else
-    return outer * FR_LANES >= 2 * inner && channels * inner <= FR_ALPHA_TILE;
-#endif
-}
-
-/*
  * NCHW rows of 2, 4 or 8 floats (fewer than a vector, a power of two), as in
  * the forward's fr_prelu_fwd_expand, and rows of one vector when there are
  * several o (whose blocks of four rows below walk every o in strides: SSE2's
@@ -1407,7 +1392,7 @@ FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
         return FR_BWD_NHWC;
     if ((inner < FR_LANES && fr_pow2(inner)) || (inner == FR_LANES && outer > 1))
         return FR_BWD_EXPAND;
-    if (fr_prelu_bwd_spells(outer, channels, inner))
+    if (fr_prelu_spells(outer, inner, channels * inner <= FR_ALPHA_TILE))
         return FR_BWD_SPELLED;
     return inner < FR_SHORT_ROW ? FR_BWD_SHORT : FR_BWD_ROWS;
 }
