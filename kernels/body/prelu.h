@@ -395,8 +395,8 @@ FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_
     }
 }
 
-FR_INLINE void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
-                                    size_t channels, size_t inner, int stream)
+static void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
+                                 size_t channels, size_t inner, int stream)
 {
     float buf[FR_SPELL_TILE + FR_LANES];
     size_t span = fr_spell_span(channels * inner), tile = span ? span : FR_SPELL_TILE;
@@ -468,9 +468,10 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
  * took 2.6-2.9 ns in a /tmp loop, 8 float adds 0.6). So each lane first adds
  * a run of at most FR_RUN terms in float (a vector a step), and the run goes
  * into the double lanes as one: a float partial of FR_RUN terms is off by at
- * most 7 * 2^-24 of their magnitudes' sum. (Not on SSE2/NEON's spelled rows,
- * which add term by term in double, nor on NHWC rows of more than FR_UNROLL
- * vectors, whose sums live in memory: float runs there ran no faster.)
+ * most 7 * 2^-24 of their magnitudes' sum. (The spelled rows run the same
+ * way, a position's terms down at most FR_RUN o's. Not on NHWC rows of more
+ * than FR_UNROLL vectors, whose sums live in memory: float runs there ran
+ * no faster.)
  *
  * A run can overflow where the double sum does not (terms of 2^127 that
  * cancel); dalpha then comes out infinite or NaN, and fr_prelu_dalpha_exact
@@ -610,6 +611,12 @@ FR_INLINE void fr_prelu_short_rows_bwd(const float *dy, const float *x, float *d
         runs[j] = fr_set1(0.0f);
 }
 
+/* FR_LANES runs' rows added across their lanes, to out by fr_put_lanes. */
+FR_INLINE void fr_put_row_sums(const fr_vec *runs, double *out, int add)
+{
+    fr_put_lanes(out, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), add);
+}
+
 /* fr_prelu_short_rows_bwd at base; unless dalpha is NULL, their sums to out by fr_put_lanes. */
 FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const float *alpha,
                                         float *dx, const float *dalpha, double *out, size_t base,
@@ -619,7 +626,7 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
     fr_prelu_short_rows_bwd(dy + base, x + base, dx ? dx + base : NULL, alpha, inner, rows, runs,
                             stream);
     if (dalpha)
-        fr_put_lanes(out, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), add);
+        fr_put_row_sums(runs, out, add);
 }
 
 #define FR_ROW_LANES 256
@@ -711,13 +718,6 @@ FR_INLINE void fr_prelu_lane_blocks_bwd(const float *dy, const float *x, const f
 }
 #undef FR_LANE_TERMS
 
-/* Runs' rows added across their lanes to sums (unless NULL). */
-FR_INLINE void fr_lane_runs_put(const fr_vec *runs, double *sums)
-{
-    if (sums)
-        fr_put_lanes(sums, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), 1);
-}
-
 /*
  * Of the `count` blocks from `first`, n * h: blocks k, k + h, ..., k + (n - 1)
  * * h in lockstep for each k from first to first + h, their row sums added
@@ -737,9 +737,10 @@ FR_INLINE size_t fr_prelu_lane_group_bwd(const float *dy, const float *x, const 
         for (size_t m = 0; m < n; m++)
             b[m] = fr_lane_block_of(k + m * h, per_o, c0, channels, inner);
         fr_prelu_lane_blocks_bwd(dy, x, alpha, dx, runs, n, alike, b, inner, stream);
-        fr_lane_runs_put(runs[0], sums ? sums + (b[0].c - c0) : NULL);
-        if (!alike)
-            fr_lane_runs_put(runs[1], sums ? sums + (b[1].c - c0) : NULL);
+        if (sums)
+            fr_put_row_sums(runs[0], sums + (b[0].c - c0), 1);
+        if (sums && !alike)
+            fr_put_row_sums(runs[1], sums + (b[1].c - c0), 1);
     }
     return n * h;
 }
@@ -833,9 +834,9 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 
 /* The loops for each of: no dx, dx, streamed dx (a test of dx and stream in every step
  * cost about a third of the time of rows of one vector). */
-FR_INLINE void fr_prelu_bwd_short(const float *dy, const float *x, const float *alpha, float *dx,
-                               float *dalpha, size_t outer, size_t channels, size_t inner,
-                               int stream)
+FR_INLINE void fr_prelu_bwd_short(const float *dy, const float *x, const float *alpha,
+                                  float *dx, float *dalpha, size_t outer, size_t channels,
+                                  size_t inner, int stream)
 {
     if (!dx)
         fr_prelu_bwd_short_with(dy, x, alpha, NULL, dalpha, outer, channels, inner, 0);
@@ -942,10 +943,7 @@ FR_INLINE void fr_prelu_spelled_bwd_step(const float *dy, const float *x, float 
                                          const float *abuf, float *runs, size_t base, size_t i,
                                          size_t m, int first, int stream)
 {
-    fr_vec g = fr_load_upto(dy + base + i, m), v = fr_load_upto(x + base + i, m);
-    if (dx)
-        fr_put_upto(dx + base + i, fr_leaky_grad_v(g, v, fr_loadu(abuf + i)), m, stream);
-    fr_vec t = fr_zero_if(fr_gt(v, fr_set1(0.0f)), fr_mul(v, g));
+    fr_vec t = fr_prelu_bwd_terms(dy, x, dx, base + i, fr_loadu(abuf + i), m, stream);
     fr_storeu(runs + i, first ? t : fr_add(fr_loadu(runs + i), t));
 }
 
@@ -961,9 +959,9 @@ FR_INLINE void fr_prelu_spelled_bwd_o(const float *dy, const float *x, float *dx
         fr_prelu_spelled_bwd_step(dy, x, dx, abuf, runs, base, i, len - i, first, stream);
 }
 
-FR_INLINE void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha,
-                                    float *dx, float *dalpha, size_t outer, size_t channels,
-                                    size_t inner, size_t run, int stream)
+static void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha, float *dx,
+                                 float *dalpha, size_t outer, size_t channels, size_t inner,
+                                 size_t run, int stream)
 {
     float abuf[FR_ALPHA_TILE + FR_LANES], runs[FR_ALPHA_TILE + FR_LANES];
     double sums[FR_ALPHA_TILE / 2]; /* inner >= 3 here */
