@@ -928,15 +928,6 @@ FR_INLINE void fr_add_rows(double *sums, const float *terms, size_t rows, size_t
             sums[r] += (double)terms[r * inner + i];
 }
 
-/*
- * The backward of the shapes of fr_prelu_fwd_spelled: a block of channels at
- * a time, FR_ALPHA_TILE / inner rows, whose alphas are spelled out once. For
- * every o the block's rows then run flat: dx, and dalpha's terms added into
- * a tile of float runs, one a position, `run` o's a run. Each row then adds
- * its positions' runs in double one by one. (Adding each o's terms so, as
- * the reference does, SSE2 took fastrelu-bench's prelu_3x3_backward_f32,
- * 28 x 64 x 3x3, 8285 ns, and 5851 this way.)
- */
 /* m <= FR_LANES floats at base + i: dx (unless NULL), and the terms added to runs at i (put
  * there when `first`). */
 FR_INLINE void fr_prelu_spelled_bwd_step(const float *dy, const float *x, float *dx,
@@ -959,6 +950,15 @@ FR_INLINE void fr_prelu_spelled_bwd_o(const float *dy, const float *x, float *dx
         fr_prelu_spelled_bwd_step(dy, x, dx, abuf, runs, base, i, len - i, first, stream);
 }
 
+/*
+ * The backward of the shapes of fr_prelu_fwd_spelled: a block of channels at
+ * a time, FR_ALPHA_TILE / inner rows, whose alphas are spelled out once. For
+ * every o the block's rows then run flat: dx, and dalpha's terms added into
+ * a tile of float runs, one a position, `run` o's a run. Each row then adds
+ * its positions' runs in double one by one. (Adding each o's terms so, as
+ * the reference does, SSE2 took fastrelu-bench's prelu_3x3_backward_f32,
+ * 28 x 64 x 3x3, 8285 ns, and 5851 this way.)
+ */
 static void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha, float *dx,
                                  float *dalpha, size_t outer, size_t channels, size_t inner,
                                  size_t run, int stream)
