@@ -566,10 +566,8 @@ FR_INLINE fr_vec fr_prelu_short_row_bwd(const float *dy, const float *x, float *
 }
 
 /*
- * FR_ROWS such rows inner floats apart, a vector of each per step: their runs.
- * (fastrelu-bench's prelu_backward_f32/avx512 at 1Ki, 64 rows of 16 floats,
- * took 160 ns row by row and 141 this way; rows of 9, 25 and 49 floats and
- * AVX2 moved less than 10%, either way.)
+ * FR_ROWS such rows inner floats apart, a vector of each per step: their runs
+ * (the groups that fr_prelu_lane_rows_bwd does not take).
  */
 FR_INLINE void fr_prelu_rows4_bwd(const float *dy, const float *x, float *dx,
                                   const float *alpha, size_t inner, fr_vec *runs, int stream)
@@ -617,16 +615,51 @@ FR_INLINE void fr_put_row_sums(const fr_vec *runs, double *out, int add)
     fr_put_lanes(out, fr_dacc_add(fr_dacc_zero(), fr_row_sums(runs)), add);
 }
 
-/* fr_prelu_short_rows_bwd at base; unless dalpha is NULL, their sums to out by fr_put_lanes. */
+/*
+ * A whole group of FR_LANES rows on AVX2 and AVX-512, or of one-vector rows
+ * on any ISA: each row's run made in turn, the rows unrolled so that the runs
+ * stay in registers until fr_row_sums. (Through fr_prelu_rows4_bwd into an
+ * array, the runs went through the stack. Through the API, pinned, min of
+ * 21, ns: AVX-512 1 x 64 x 16 144 -> 100, 32 x 64 x 16 3973 -> 2592,
+ * 4 x 64 x 64 1585 -> 1300; AVX2 1 x 64 x 16 227 -> 142, 1 x 20 x 49 242 ->
+ * 140. SSE2's rows of two vectors took 5% longer row by row: 1 x 64 x 8 175
+ * -> 184.)
+ */
+FR_INLINE void fr_prelu_lane_rows_bwd(const float *dy, const float *x, const float *alpha,
+                                      float *dx, fr_vec *runs, size_t inner, int stream)
+{
+    if (inner == FR_LANES) {
+#pragma GCC unroll 16
+        for (size_t j = 0; j < FR_LANES; j++)
+            runs[j] = fr_prelu_bwd_terms(dy, x, dx, j * inner, fr_set1(alpha[j]), FR_LANES,
+                                         stream);
+        return;
+    }
+#pragma GCC unroll 16
+    for (size_t j = 0; j < FR_LANES; j++)
+        runs[j] = fr_prelu_short_row_bwd(dy + j * inner, x + j * inner,
+                                         dx ? dx + j * inner : NULL, fr_set1(alpha[j]), inner,
+                                         stream);
+}
+
+/* The rows of one group at base; unless dalpha is NULL, their sums to out by fr_put_lanes. */
 FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const float *alpha,
                                         float *dx, const float *dalpha, double *out, size_t base,
                                         size_t inner, size_t rows, int add, int stream)
 {
     fr_vec runs[FR_LANES];
-    fr_prelu_short_rows_bwd(dy + base, x + base, dx ? dx + base : NULL, alpha, inner, rows, runs,
+    if (rows >= FR_LANES && (FR_LANES > FR_ROWS || inner == FR_LANES)) {
+        fr_prelu_lane_rows_bwd(dy + base, x + base, alpha, dx ? dx + base : NULL, runs, inner,
+                               stream);
+        if (dalpha)
+            fr_put_row_sums(runs, out, add);
+        return;
+    }
+    fr_vec part[FR_LANES]; /* not runs: indexed at run time, it would keep runs in memory too */
+    fr_prelu_short_rows_bwd(dy + base, x + base, dx ? dx + base : NULL, alpha, inner, rows, part,
                             stream);
     if (dalpha)
-        fr_put_row_sums(runs, out, add);
+        fr_put_row_sums(part, out, add);
 }
 
 #define FR_ROW_LANES 256
@@ -1051,13 +1084,18 @@ FR_INLINE void fr_prelu_bwd_groups4(const float *dy, const float *x, const float
  * whole row of 64 channels of 2x2 on AVX-512, read in order down the o's.
  * prelu_2x2_backward_f32 took 1398 ns at 16Ki (64 o's) that way, 2039 four
  * groups at a time (a quarter row a step). With 4 and 16 o's (1Ki, 4Ki) the
- * four do better, so this runs from 64 o's, out of line.
+ * four do better, so this runs from 64 o's, out of line: noinline, since on
+ * AVX2 its 16 alphas and 16 runs do not fit the registers, and inlined, how
+ * they spilled moved with unrelated code (prelu_2x2_backward_f32/avx2 at
+ * 256Ki took 39-40 us or 50, build to build; a loop through the API, 1024 x
+ * 64 x 2x2, 40-44 or 50-57 whatever the arrays' offsets in a page).
  */
 #define FR_GROUPS_MAX 16
 
-static void fr_prelu_bwd_groups16(const float *dy, const float *x, const float *alpha, float *dx,
-                                  size_t outer, size_t channels, size_t inner, size_t c,
-                                  size_t g, double *out, int add, size_t run, int stream)
+static __attribute__((noinline)) void
+fr_prelu_bwd_groups16(const float *dy, const float *x, const float *alpha, float *dx, size_t outer,
+                      size_t channels, size_t inner, size_t c, size_t g, double *out, int add,
+                      size_t run, int stream)
 {
     enum { G = FR_GROUPS_MAX };
     fr_vec a[G];
