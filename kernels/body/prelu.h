@@ -1424,12 +1424,13 @@ enum { FR_BWD_FLAT, FR_BWD_NHWC, FR_BWD_EXPAND, FR_BWD_SPELLED, FR_BWD_SHORT, FR
  * Rows of one vector (4x4 maps on AVX-512) go down the o's through
  * fr_prelu_bwd_expand, but not when a row is a multiple of 4 KB on AVX2 and
  * AVX-512: walking a group down the o's then puts each o's vector in the
- * same L1 set (and dx's stores 4 KB before the next o's loads). Through the
- * API, N x C x 16 on AVX-512, ns: 32 x 64 6971 walked down the o's against
- * 3644 o by o (fr_prelu_bwd_short), 16 x 128 6073 against 3523; with rows
- * of 1 to 3 KB about even or the walk ahead (128 x 16 2285 against 3608).
- * AVX2, 32 x 128 x 8: 10078 walked, 6374 spelled out. SSE2, 32 x 256 x 4:
- * 9621 walked, 13194 spelled out, so SSE2 walks.
+ * same L1 set (rows of 4 KB: a tile of 32 o's puts 96 lines of the three
+ * arrays in one 12-way set of Zen 5's 48 KB L1). Through the API, N x C x 16
+ * on AVX-512, ns: 32 x 64 6971 walked down the o's against 3644 o by o
+ * (fr_prelu_bwd_short), 16 x 128 6073 against 3523; with rows of 1 to 3 KB
+ * about even or the walk ahead (128 x 16 2285 against 3608). AVX2, 32 x 128
+ * x 8: 10078 walked, 6374 spelled out. SSE2, 32 x 256 x 4: 9621 walked,
+ * 13194 spelled out, so SSE2 walks (and NEON, not measured).
  */
 #define FR_SET_ROW 1024 /* floats: 4 KB */
 FR_INLINE int fr_prelu_expands(size_t outer, size_t channels, size_t inner)
