@@ -395,8 +395,8 @@ FR_INLINE void fr_spell_alphas(float *buf, size_t len, const float *alpha, size_
     }
 }
 
-static void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
-                                 size_t channels, size_t inner, int stream)
+FR_OUT_OF_LINE void fr_prelu_fwd_spelled(const float *x, const float *alpha, float *y, size_t n,
+                                         size_t channels, size_t inner, int stream)
 {
     float buf[FR_SPELL_TILE + FR_LANES];
     size_t span = fr_spell_span(channels * inner), tile = span ? span : FR_SPELL_TILE;
@@ -662,7 +662,14 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
         fr_put_row_sums(part, out, add);
 }
 
-#define FR_ROW_LANES 256
+/*
+ * Channels a pass of the short rows' paths (their double sums: 8 KB of
+ * stack). With 256, C = 512 read each o's rows in two passes, and from DRAM
+ * (512 x 512 x 4x4 through the API) took 1.61 ms on AVX-512, 2.24 on AVX2
+ * and 2.47 on SSE2; with 1024, 1.01, 1.08 and 1.25 (leaky_relu_backward on
+ * as many floats: 0.85-1.07).
+ */
+#define FR_ROW_LANES 1024
 
 #ifdef FR_HAVE_PICK
 /*
@@ -921,7 +928,8 @@ static void fr_prelu_block_bwd(const float *dy, const float *x, const float *alp
  * us. With one o there is nothing to keep, and no array: through it,
  * fastrelu-bench's prelu_backward_f32/avx512 at 16Ki (1 x 64 x 256) took
  * 1559-1601 ns against 1311-1380 without. (Shorter rows come here in place
- * only, and take the blocks above first.)
+ * only, and take the blocks above first.) Out of line, so that the array
+ * stays out of the kernel's frame (inlined, AVX-512's grew from 12 to 20 KB).
  */
 #define FR_ROWS_CHANNELS (16384 / sizeof(fr_dacc)) /* 16 KB of sums */
 
@@ -948,9 +956,9 @@ FR_INLINE void fr_prelu_bwd_rows_in_order(const float *dy, const float *x, const
     }
 }
 
-static void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha, float *dx,
-                              float *dalpha, size_t outer, size_t channels, size_t inner,
-                              size_t run, int stream)
+FR_OUT_OF_LINE void fr_prelu_bwd_rows(const float *dy, const float *x, const float *alpha,
+                                     float *dx, float *dalpha, size_t outer, size_t channels,
+                                     size_t inner, size_t run, int stream)
 {
     size_t c = 0;
     if (inner < FR_SHORT_ROW)
@@ -1028,9 +1036,9 @@ FR_INLINE void fr_prelu_spelled_bwd_o(const float *dy, const float *x, float *dx
  * the reference does, SSE2 took fastrelu-bench's prelu_3x3_backward_f32,
  * 28 x 64 x 3x3, 8285 ns, and 5851 this way.)
  */
-static void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha, float *dx,
-                                 float *dalpha, size_t outer, size_t channels, size_t inner,
-                                 size_t run, int stream)
+FR_OUT_OF_LINE void fr_prelu_bwd_spelled(const float *dy, const float *x, const float *alpha,
+                                         float *dx, float *dalpha, size_t outer,
+                                         size_t channels, size_t inner, size_t run, int stream)
 {
     float abuf[FR_ALPHA_TILE + FR_LANES], runs[FR_ALPHA_TILE + FR_LANES];
     double sums[FR_ALPHA_TILE / 2]; /* inner >= 3 here */
@@ -1120,18 +1128,14 @@ FR_INLINE void fr_prelu_bwd_groups4(const float *dy, const float *x, const float
  * whole row of 64 channels of 2x2 on AVX-512, read in order down the o's.
  * prelu_2x2_backward_f32 took 1398 ns at 16Ki (64 o's) that way, 2039 four
  * groups at a time (a quarter row a step). With 4 and 16 o's (1Ki, 4Ki) the
- * four do better, so this runs from 64 o's, out of line: noinline, since on
- * AVX2 its 16 alphas and 16 runs do not fit the registers, and inlined, how
- * they spilled moved with unrelated code (prelu_2x2_backward_f32/avx2 at
- * 256Ki took 39-40 us or 50, build to build; a loop through the API, 1024 x
- * 64 x 2x2, 40-44 or 50-57 whatever the arrays' offsets in a page).
+ * four do better, so this runs from 64 o's, out of line.
  */
 #define FR_GROUPS_MAX 16
 
-static __attribute__((noinline)) void
-fr_prelu_bwd_groups16(const float *dy, const float *x, const float *alpha, float *dx, size_t outer,
-                      size_t channels, size_t inner, size_t c, size_t g, double *out, int add,
-                      size_t run, int stream)
+FR_OUT_OF_LINE void fr_prelu_bwd_groups16(const float *dy, const float *x, const float *alpha,
+                                          float *dx, size_t outer, size_t channels,
+                                          size_t inner, size_t c, size_t g, double *out,
+                                          int add, size_t run, int stream)
 {
     enum { G = FR_GROUPS_MAX };
     fr_vec a[G];
@@ -1214,9 +1218,9 @@ static void fr_prelu_bwd_expand_lanes(const float *dy, const float *x, const flo
  */
 #define FR_EXPAND_TILE 32768
 
-static void fr_prelu_bwd_expand(const float *dy, const float *x, const float *alpha, float *dx,
-                                float *dalpha, size_t outer, size_t channels, size_t inner,
-                                size_t run, int stream)
+FR_OUT_OF_LINE void fr_prelu_bwd_expand(const float *dy, const float *x, const float *alpha,
+                                        float *dx, float *dalpha, size_t outer, size_t channels,
+                                        size_t inner, size_t run, int stream)
 {
     size_t g = fr_rows_a_vector(inner), row = channels * inner;
     size_t tile = row < FR_EXPAND_TILE ? FR_EXPAND_TILE / row : 1; /* rows a tile */
