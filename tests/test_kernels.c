@@ -575,13 +575,20 @@ static void fr_pbufs_free(fr_pbufs *b)
     fr_guard_free(&b->g_dalpha);
 }
 
-/* alpha[c] from the alpha list and from moderate random values. */
+/* Whether the forward may take max_ab(x, x * alpha) for alpha (fr_prelu_maxes). */
+static int fr_alpha_maxes(float a) { return a <= 1.0f && a != 0.0f; }
+
+/* alpha[c] from the alpha list and from moderate random values. Every other
+ * call draws them all negative or in (0, 1], which the forward takes apart. */
 static void fr_fill_alphas(fr_rng *r, float *alpha, size_t channels)
 {
     size_t na = sizeof fr_alphas / sizeof fr_alphas[0];
+    int maxes = fr_rng_below(r, 2);
     for (size_t c = 0; c < channels; c++)
-        alpha[c] = fr_rng_below(r, 2) ? fr_alphas[fr_rng_below(r, (uint32_t)na)].a
-                                      : fr_rng_uniform(r, -2.0f, 2.0f);
+        do
+            alpha[c] = fr_rng_below(r, 2) ? fr_alphas[fr_rng_below(r, (uint32_t)na)].a
+                                          : fr_rng_uniform(r, -2.0f, 2.0f);
+        while (maxes && !fr_alpha_maxes(alpha[c]));
 }
 
 static void fr_prelu_prepare(fr_pbufs *b, fr_rng *r, fr_shape s, fr_kind kind)

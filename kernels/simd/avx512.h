@@ -84,6 +84,13 @@ FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b)
     return _mm512_maskz_mov_ps((fr_mask)~m, b);
 }
 /* VMAXPS/VMINPS are exactly a > b ? a : b and a < b ? a : b, NaN and zeros included. */
+/* v as a register value: GCC otherwise may load a vector used twice twice, once into an
+ * op's memory operand (PReLU's max form on AVX2: 3 loads a vector where 2 do). */
+FR_INLINE fr_vec fr_in_reg(fr_vec v)
+{
+    __asm__("" : "+v"(v));
+    return v;
+}
 FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return _mm512_max_ps(a, b); }
 FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return _mm512_min_ps(a, b); }
 

@@ -59,6 +59,8 @@ FR_INLINE fr_vec fr_zero_if(fr_mask m, fr_vec b)
     return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(b), m));
 }
 /* Not vmaxq/vminq: they propagate NaN and prefer +0, where the reference returns b. */
+/* NEON's ops take no memory operands: nothing to keep apart (see avx2.h). */
+FR_INLINE fr_vec fr_in_reg(fr_vec v) { return v; }
 FR_INLINE fr_vec fr_max_ab(fr_vec a, fr_vec b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
 FR_INLINE fr_vec fr_min_ab(fr_vec a, fr_vec b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
 
