@@ -457,12 +457,6 @@ FR_OUT_OF_LINE void fr_prelu_fwd_spelled(const float *x, const float *alpha, flo
 }
 
 /*
- * With stream, the flat path, long NCHW rows, NHWC rows and AVX-512's
- * blocks of FR_LANES rows go out through non-temporal stores (each aligns
- * its head, or streams only vectors that are aligned) and the call fences
- * once; blocks of four short rows keep ordinary stores.
- */
-/*
  * Whether NCHW rows may stream their output: only when every vector of every
  * row is whole and aligned (rows of whole vectors from an aligned start), or
  * on AVX-512 when short rows go FR_LANES at a time (whole vectors together).
@@ -505,6 +499,12 @@ FR_INLINE void fr_prelu_fwd_rows(FR_PARAMS_prelu_fwd, int stream, int maxes)
     }
 }
 
+/*
+ * With stream, the flat path, NHWC rows, NCHW rows when fr_prelu_rows_stream
+ * allows it and AVX-512's blocks of FR_LANES rows go out through non-temporal
+ * stores (each aligns its head, or streams only vectors that are aligned) and
+ * the call fences once; blocks of four short rows keep ordinary stores.
+ */
 FR_INLINE void fr_prelu_fwd_as(FR_PARAMS_prelu_fwd, int stream, int maxes)
 {
     fr_one_row_if_one_channel(channels, &outer, &inner);
@@ -1590,8 +1590,8 @@ FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
 }
 
 /*
- * With stream, dx's aligned whole vectors go out through non-temporal stores,
- * and the call fences once.
+ * With stream, dx's aligned whole vectors (NCHW rows: as fr_prelu_rows_stream
+ * allows) go out through non-temporal stores, and the call fences once.
  *
  * In place (dx == x or dx == dy), x or dy is gone by the time a float run's
  * overflow shows. So the runs are one vector long there (each vector of terms
