@@ -34,9 +34,16 @@ C
 cc -O1 "$out/clock.c" -o "$out/clock"
 "$out/clock" | tee "$out/clock.txt"
 
+# One-thread runs stay on the last CPU: unpinned, the same 1Ki call read about
+# 140 or 205 ns by turns on the Zen 5 VM.
+pin=()
+if command -v taskset >/dev/null; then
+    pin=(taskset -c "$(($(nproc) - 1))")
+fi
+
 for isa in avx512 avx2 sse2; do
     if FASTRELU_ISA=$isa "$bench" --summary --sizes=1 2>/dev/null | grep -q "ISA in use $isa"; then
-        FASTRELU_ISA=$isa "$bench" --summary --benchmark_repetitions=3 2>/dev/null |
+        FASTRELU_ISA=$isa "${pin[@]}" "$bench" --summary --benchmark_repetitions=3 2>/dev/null |
             tee "$out/summary-$isa.txt"
     fi
 done
