@@ -1124,7 +1124,7 @@ FR_INLINE void fr_prelu_bwd_spelled_in(const float *dy, const float *x, const fl
                                        size_t channels, size_t inner, size_t run, int stream)
 {
     float abuf[FR_ALPHA_TILE + FR_LANES], runs[FR_ALPHA_TILE + FR_LANES];
-    double sums[FR_ALPHA_TILE / 2]; /* inner >= 3 here */
+    double sums[FR_ALPHA_TILE / 2]; /* inner >= 2 here */
     size_t rows = FR_ALPHA_TILE / inner;
     for (size_t c0 = 0; c0 < channels; c0 += rows) {
         size_t cb = channels - c0 < rows ? channels - c0 : rows, len = cb * inner;
@@ -1569,11 +1569,35 @@ enum { FR_BWD_FLAT, FR_BWD_NHWC, FR_BWD_EXPAND, FR_BWD_SPELLED, FR_BWD_SHORT, FR
  * 13194 spelled out, so SSE2 walks (and NEON, not measured).
  */
 #define FR_SET_ROW 1024 /* floats: 4 KB */
+
+/*
+ * The walk takes a row in passes, FR_GROUPS_MAX vectors a pass (4 below 64
+ * o's) down a tile of o's: a row of more than one pass is read a part at a
+ * time, a row apart. On AVX2, from a tile (FR_EXPAND_TILE floats) up, that
+ * lost on Zen 3 to the spelled rows and, for rows of one vector, to
+ * fr_prelu_bwd_short. Through the API, min of 3, N x C x inner: 16384 x 64 x 4
+ * 2.97 ms walked against 1.55 spelled, 256 x 64 x 4 16.3 us against 12.2,
+ * 1024 x 32 x 2 19.0 against 14.0, 16384 x 32 x 8 2.82 ms against 1.49 o by
+ * o (512 x 32 x 8 30.7 us against 33.1 the other way). Rows of exactly one
+ * pass keep walking (4096 x 64 x 2: 84 us walked, 92 spelled), as do calls
+ * below a tile (64 x 128 x 2: 2680 ns walked, 4632 spelled) and rows too long
+ * to spell (o by o, 8 x 512 x 4 took 12.6 us against 3.7). SSE2's walk was
+ * the fastest in the same tests (16384 x 64 x 4: 2.10 ms walked, 2.55 o by o).
+ */
+FR_INLINE int fr_prelu_walk_fits(size_t outer, size_t channels, size_t inner)
+{
+    size_t row = channels * inner;
+    if (FR_LANES != 8 || row == FR_GROUPS_MAX * FR_LANES || outer * row < FR_EXPAND_TILE)
+        return 1; /* not AVX2, one pass, or less than a tile */
+    return inner < FR_LANES && row > FR_ALPHA_TILE;
+}
+
 FR_INLINE int fr_prelu_expands(size_t outer, size_t channels, size_t inner)
 {
     if (inner < FR_LANES)
-        return fr_pow2(inner);
-    return inner == FR_LANES && outer > 1 && (FR_LANES < 8 || channels * inner % FR_SET_ROW);
+        return fr_pow2(inner) && fr_prelu_walk_fits(outer, channels, inner);
+    return inner == FR_LANES && outer > 1 && (FR_LANES < 8 || channels * inner % FR_SET_ROW) &&
+           fr_prelu_walk_fits(outer, channels, inner);
 }
 
 FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
