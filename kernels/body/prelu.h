@@ -1586,10 +1586,14 @@ enum { FR_BWD_FLAT, FR_BWD_NHWC, FR_BWD_EXPAND, FR_BWD_SPELLED, FR_BWD_SHORT, FR
  */
 FR_INLINE int fr_prelu_walk_fits(size_t outer, size_t channels, size_t inner)
 {
+#if FR_LANES == 8 /* AVX2 */
     size_t row = channels * inner;
-    if (FR_LANES != 8 || row == FR_GROUPS_MAX * FR_LANES || outer * row < FR_EXPAND_TILE)
-        return 1; /* not AVX2, one pass, or less than a tile */
+    if (row == FR_GROUPS_MAX * FR_LANES || outer * row < FR_EXPAND_TILE)
+        return 1; /* one pass, or less than a tile */
     return inner < FR_LANES && row > FR_ALPHA_TILE;
+#else
+    return (void)outer, (void)channels, (void)inner, 1;
+#endif
 }
 
 FR_INLINE int fr_prelu_expands(size_t outer, size_t channels, size_t inner)
