@@ -548,9 +548,8 @@ FR_INLINE void fr_prelu_fwd(FR_PARAMS_prelu_fwd, int stream)
  * a run of at most FR_RUN terms in float (a vector a step), and the run goes
  * into the double lanes as one: a float partial of FR_RUN terms is off by at
  * most 7 * 2^-24 of their magnitudes' sum. (The spelled rows run the same
- * way, a position's terms down at most FR_RUN o's. Not on NHWC rows of more
- * than FR_NHWC_NARROW vectors, whose sums live in memory: float runs there
- * ran no faster on AVX-512.)
+ * way, a position's terms down at most FR_RUN o's, and so do NHWC rows of
+ * more than FR_NHWC_NARROW vectors, a channel's terms down FR_RUN rows.)
  *
  * A run can overflow where the double sum does not (terms of 2^127 that
  * cancel); dalpha then comes out infinite or NaN, and fr_prelu_dalpha_exact
