@@ -297,6 +297,26 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
 }
 
 /*
+ * Whether NCHW rows may stream their output: only when every vector of every
+ * row is whole and aligned (rows of whole vectors from an aligned start), or
+ * on AVX-512 when short rows go FR_LANES at a time (whole vectors together).
+ * Otherwise each row streams its aligned vectors and stores the rest, lines
+ * get some of each, and the write-combining buffers go out part-filled. On
+ * Zen 3 through the API: 1337 x 64 x 7x7 backward on SSE2 took 8.8 ms
+ * streamed and 2.0 not, its forward 20.3 and 1.45; 334 x 64 x 14x14 on AVX2
+ * 4.0 and 1.6 backward, 3.0 and 1.24 forward. Rows of whole vectors gain
+ * from streaming: 84 x 64 x 28x28 on AVX2 1.28 and 1.68 ms backward.
+ */
+FR_INLINE int fr_prelu_rows_stream(const float *out, size_t inner)
+{
+#ifdef FR_HAVE_PICK
+    if (inner < FR_SHORT_ROW)
+        return 1;
+#endif
+    return inner % FR_LANES == 0 && (uintptr_t)out % (FR_LANES * sizeof(float)) == 0;
+}
+
+/*
  * NCHW rows shorter than a vector, of a power-of-two length: a vector holds
  * FR_LANES / inner whole rows, and one load of their alphas, spread by
  * fr_expand, serves it. Four rows at a time, each row a partial load and
@@ -324,10 +344,32 @@ FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
                      inner);
 }
 
+/*
+ * From 4 o's, rows of at most FR_EXPAND_ROW floats have their alphas spread
+ * once into a buffer, and each o then runs as an NHWC row of that many
+ * channels. Through the API on Zen 3, min of 5, ns, each vector's alphas
+ * spread in the loop against the buffer: AVX2, N x 64 x 2x2, 132 and 114 at
+ * N = 4, 2197 and 1638 at N = 64, 1.22 and 0.85 ms at N = 16384; 1024 x 32
+ * x 2 10307 and 5917; SSE2 N x 64 x 2, 130 and 121 at N = 4, 1679 and 945
+ * at N = 64. At N = 2 the buffer lost (79 against 91 with 64 x 2x2).
+ */
+#define FR_EXPAND_ROW 1024
+
 FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y, size_t outer,
                                    size_t channels, size_t inner, int stream, int maxes)
 {
-    size_t g = fr_rows_a_vector(inner);
+    size_t g = fr_rows_a_vector(inner), row = channels * inner;
+    if (outer >= 4 && row <= FR_EXPAND_ROW) {
+        float a[FR_EXPAND_ROW + FR_LANES];
+        for (size_t c = 0; c < channels; c += g)
+            fr_storeu(a + c * inner, fr_group_alpha(alpha + c, channels - c < g ? channels - c : g,
+                                                    inner));
+        stream = stream && fr_prelu_rows_stream(y, row);
+        for (size_t o = 0; o < outer; o++)
+            fr_map2_part(a, x + o * row, y + o * row, row, fr_params1(0.0f),
+                         maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream);
+        return;
+    }
 #define FR_EXPAND_STEP(j)                                                                      \
     fr_put_upto(yo + (c + (j) * g) * inner,                                                    \
                 fr_prelu_v(fr_loadu(xo + (c + (j) * g) * inner),                               \
@@ -454,26 +496,6 @@ FR_OUT_OF_LINE void fr_prelu_fwd_spelled(const float *x, const float *alpha, flo
                           fr_prelu_v(fr_load_part(x + k + i, len - i), fr_loadu(buf + i), maxes),
                           len - i);
     }
-}
-
-/*
- * Whether NCHW rows may stream their output: only when every vector of every
- * row is whole and aligned (rows of whole vectors from an aligned start), or
- * on AVX-512 when short rows go FR_LANES at a time (whole vectors together).
- * Otherwise each row streams its aligned vectors and stores the rest, lines
- * get some of each, and the write-combining buffers go out part-filled. On
- * Zen 3 through the API: 1337 x 64 x 7x7 backward on SSE2 took 8.8 ms
- * streamed and 2.0 not, its forward 20.3 and 1.45; 334 x 64 x 14x14 on AVX2
- * 4.0 and 1.6 backward, 3.0 and 1.24 forward. Rows of whole vectors gain
- * from streaming: 84 x 64 x 28x28 on AVX2 1.28 and 1.68 ms backward.
- */
-FR_INLINE int fr_prelu_rows_stream(const float *out, size_t inner)
-{
-#ifdef FR_HAVE_PICK
-    if (inner < FR_SHORT_ROW)
-        return 1;
-#endif
-    return inner % FR_LANES == 0 && (uintptr_t)out % (FR_LANES * sizeof(float)) == 0;
 }
 
 /* NCHW rows one (o, c) at a time, short ones FR_ROWS at a time. */
