@@ -95,9 +95,9 @@ FR_INLINE fr_vec fr_elu_fwd_any_alpha_v(fr_vec x, fr_params p)
 FR_INLINE void fr_elu_fwd(FR_PARAMS_unary_a, int stream)
 {
     if (alpha >= 0x1p-99f)
-        fr_map1(x, y, n, fr_params1(alpha), fr_elu_fwd_v, stream);
+        fr_map1_as(x, y, n, fr_params1(alpha), fr_elu_fwd_v, stream, 1);
     else
-        fr_map1(x, y, n, fr_params1(alpha), fr_elu_fwd_any_alpha_v, stream);
+        fr_map1_as(x, y, n, fr_params1(alpha), fr_elu_fwd_any_alpha_v, stream, 1);
 }
 
 /* ---- backward: every x and alpha ---------------------------------------- */
@@ -228,7 +228,7 @@ FR_INLINE fr_vec fr_elu_bwd_v(fr_vec dy, fr_vec x, fr_params p)
 FR_INLINE void fr_elu_bwd(FR_PARAMS_binary_a, int stream)
 {
     if (fr_elu_bwd_fast_alpha(alpha))
-        fr_map2(dy, x, dx, n, fr_elu_bwd_params(alpha), fr_elu_bwd_v, stream);
+        fr_map2_as(dy, x, dx, n, fr_elu_bwd_params(alpha), fr_elu_bwd_v, stream, 1);
     else
-        fr_map2(dy, x, dx, n, fr_params1(alpha), fr_elu_bwd_wide_v, stream);
+        fr_map2_as(dy, x, dx, n, fr_params1(alpha), fr_elu_bwd_wide_v, stream, 1);
 }

@@ -385,7 +385,7 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
         stream = stream && fr_prelu_rows_stream(y, row);
         for (size_t o = 0; o < outer; o++)
             fr_map2_part(a, x + o * row, y + o * row, row, fr_params1(0.0f),
-                         maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream);
+                         maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
         return;
     }
 #define FR_EXPAND_STEP(j)                                                                      \
@@ -573,7 +573,7 @@ FR_INLINE void fr_prelu_fwd_rows(FR_PARAMS_prelu_fwd, int stream, int maxes)
         for (; c < channels; c++) {
             size_t base = (o * channels + c) * inner;
             fr_map1_part(x + base, y + base, inner, fr_params1(alpha[c]),
-                         maxes ? fr_leaky_max_v : fr_leaky_relu_fwd_v, stream);
+                         maxes ? fr_leaky_max_v : fr_leaky_relu_fwd_v, stream, 0);
         }
     }
 }
@@ -599,7 +599,7 @@ FR_INLINE void fr_prelu_fwd_as(FR_PARAMS_prelu_fwd, int stream, int maxes)
     } else if (inner == 1) {
         for (size_t o = 0; o < outer; o++)
             fr_map2_part(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
-                         maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream);
+                         maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
         fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream, maxes);
     } else if (fr_prelu_spells(outer, inner, fr_spell_span(channels * inner) != 0)) {
