@@ -316,7 +316,8 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
 
 /*
  * Whether NCHW rows may stream their output: only when every vector of every
- * row is whole and aligned (rows of whole vectors from an aligned start), or
+ * row is whole and aligned (fr_rows_whole: rows of whole vectors from an
+ * aligned start, as NHWC rows and spread-alpha rows need too), or
  * on AVX-512 when short rows go FR_LANES at a time (whole vectors together).
  * Otherwise each row streams its aligned vectors and stores the rest, lines
  * get some of each, and the write-combining buffers go out part-filled. On
@@ -325,13 +326,18 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
  * 4.0 and 1.6 backward, 3.0 and 1.24 forward. Rows of whole vectors gain
  * from streaming: 84 x 64 x 28x28 on AVX2 1.28 and 1.68 ms backward.
  */
+FR_INLINE int fr_rows_whole(const float *out, size_t len)
+{
+    return len % FR_LANES == 0 && (uintptr_t)out % (FR_LANES * sizeof(float)) == 0;
+}
+
 FR_INLINE int fr_prelu_rows_stream(const float *out, size_t inner)
 {
 #ifdef FR_HAVE_PICK
     if (inner < FR_SHORT_ROW)
         return 1;
 #endif
-    return inner % FR_LANES == 0 && (uintptr_t)out % (FR_LANES * sizeof(float)) == 0;
+    return fr_rows_whole(out, inner);
 }
 
 /*
@@ -382,7 +388,7 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
         for (size_t c = 0; c < channels; c += g)
             fr_storeu(a + c * inner, fr_group_alpha(alpha + c, channels - c < g ? channels - c : g,
                                                     inner));
-        stream = stream && fr_prelu_rows_stream(y, row);
+        stream = stream && fr_rows_whole(y, row);
         for (size_t o = 0; o < outer; o++)
             fr_map2_part(a, x + o * row, y + o * row, row, fr_params1(0.0f),
                          maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
@@ -592,7 +598,7 @@ FR_INLINE void fr_prelu_fwd_as(FR_PARAMS_prelu_fwd, int stream, int maxes)
         fr_prelu_fwd_flat(x, alpha, y, outer * channels * inner, channels, inner, q, stream,
                           maxes);
     } else if (inner == 1 && channels <= FR_NHWC_NARROW * FR_LANES) {
-        if (stream && fr_prelu_rows_stream(y, channels))
+        if (stream && fr_rows_whole(y, channels))
             fr_prelu_fwd_nhwc_narrow(x, alpha, y, outer, channels, 1, maxes);
         else
             fr_prelu_fwd_nhwc_narrow(x, alpha, y, outer, channels, 0, maxes);
