@@ -34,6 +34,14 @@
     default: CALL(8); break;                                                                   \
     }
 
+/* The vectors of an NHWC row of `channels` floats, and in *m the floats of the last. */
+FR_INLINE size_t fr_row_vectors(size_t channels, size_t *m)
+{
+    size_t vectors = (channels + FR_LANES - 1) / FR_LANES;
+    *m = channels - (vectors - 1) * FR_LANES;
+    return vectors;
+}
+
 /*
  * Whether every alpha is negative or in (0, 1]. Then (x > 0) ? x : x * alpha
  * is max_ab(x, x * alpha) for every x (fr_leaky_max_v says why): two ops where
@@ -552,8 +560,7 @@ FR_INLINE void fr_prelu_fwd_nhwc_vectors(const float *x, const float *alpha, flo
 FR_INLINE void fr_prelu_fwd_nhwc_narrow(const float *x, const float *alpha, float *y, size_t outer,
                                         size_t channels, int stream, int maxes)
 {
-    size_t vectors = (channels + FR_LANES - 1) / FR_LANES;
-    size_t m = channels - (vectors - 1) * FR_LANES;
+    size_t m, vectors = fr_row_vectors(channels, &m);
     if (vectors == 0)
         return; /* no channels */
 #define FR_NHWC_FWD(V) fr_prelu_fwd_nhwc_vectors(x, alpha, y, outer, channels, m, stream, maxes, V)
@@ -1474,8 +1481,7 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
                                      float *dx, float *dalpha, size_t outer, size_t channels,
                                      size_t run, int stream)
 {
-    size_t vectors = (channels + FR_LANES - 1) / FR_LANES;
-    size_t m = channels - (vectors - 1) * FR_LANES;
+    size_t m, vectors = fr_row_vectors(channels, &m);
     double lanes[FR_NHWC_NARROW * FR_LANES];
     if (vectors == 0)
         return; /* no channels */
@@ -1495,7 +1501,8 @@ static void fr_prelu_bwd_nhwc_narrow(const float *dy, const float *x, const floa
  */
 #define FR_NHWC_TILE 2048
 
-/* In place (run 1): one row's tc channels at `at`, each vector's terms into acc[0..tc). */
+/* In place (run 1): one row's tc channels at `at`, each vector's terms into acc[0..tc);
+ * alpha is fr_prelu_bwd_nhwc's padded copy. */
 FR_INLINE void fr_prelu_bwd_nhwc_row(const float *dy, const float *x, const float *alpha,
                                      float *dx, size_t at, double *acc, size_t tc, int stream)
 {
@@ -1503,11 +1510,9 @@ FR_INLINE void fr_prelu_bwd_nhwc_row(const float *dy, const float *x, const floa
     for (; c + FR_LANES <= tc; c += FR_LANES)
         fr_dacc_store(acc + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c),
                                                  FR_LANES, fr_dacc_load(acc + c), stream));
-    if (c < tc) { /* acc has room for a whole vector, and the terms past tc are 0 */
-        fr_vec a = fr_load_part(alpha + c, tc - c);
-        fr_dacc_store(acc + c, fr_prelu_bwd_step(dy, x, dx, at + c, a, tc - c,
+    if (c < tc) /* alpha and acc have room for a whole vector; the terms past tc are 0 */
+        fr_dacc_store(acc + c, fr_prelu_bwd_step(dy, x, dx, at + c, fr_loadu(alpha + c), tc - c,
                                                  fr_dacc_load(acc + c), 0));
-    }
 }
 
 /*
@@ -1536,15 +1541,18 @@ static void fr_prelu_bwd_nhwc(const float *dy, const float *x, const float *alph
         memset(acc, 0, (tc + FR_LANES) * sizeof acc[0]);
         memcpy(a, alpha + c0, tc * sizeof a[0]); /* with room for a whole last vector */
         memset(a + tc, 0, FR_LANES * sizeof a[0]);
-        for (size_t o = 0; run == 1 && o < outer; o++)
-            fr_prelu_bwd_nhwc_row(dy, x, alpha + c0, dx, o * channels + c0, acc, tc, stream);
-        for (size_t o = 0; run > 1 && o < outer;) {
-            size_t end = fr_run_end(o, outer, run);
-            for (int first = 1; o < end; o++, first = 0)
-                fr_prelu_spelled_bwd_o(dy, x, dx, a, runs, o * channels + c0, tc, first, stream);
-            for (size_t c = 0; c < tc; c += FR_LANES)
-                fr_dacc_store(acc + c, fr_dacc_add(fr_dacc_load(acc + c), fr_loadu(runs + c)));
-        }
+        if (run == 1)
+            for (size_t o = 0; o < outer; o++)
+                fr_prelu_bwd_nhwc_row(dy, x, a, dx, o * channels + c0, acc, tc, stream);
+        else
+            for (size_t o = 0; o < outer;) {
+                for (size_t end = fr_run_end(o, outer, run), first = 1; o < end; o++, first = 0)
+                    fr_prelu_spelled_bwd_o(dy, x, dx, a, runs, o * channels + c0, tc, (int)first,
+                                           stream);
+                for (size_t c = 0; c < tc; c += FR_LANES)
+                    fr_dacc_store(acc + c,
+                                  fr_dacc_add(fr_dacc_load(acc + c), fr_loadu(runs + c)));
+            }
         for (size_t j = 0; dalpha && j < tc; j++)
             dalpha[c0 + j] = (float)acc[j];
     }
@@ -1714,10 +1722,11 @@ FR_INLINE int fr_prelu_walk_fits(size_t outer, size_t channels, size_t inner)
 
 FR_INLINE int fr_prelu_expands(size_t outer, size_t channels, size_t inner)
 {
+    if (!fr_prelu_walk_fits(outer, channels, inner))
+        return 0;
     if (inner < FR_LANES)
-        return fr_pow2(inner) && fr_prelu_walk_fits(outer, channels, inner);
-    return inner == FR_LANES && outer > 1 && (FR_LANES < 8 || channels * inner % FR_SET_ROW) &&
-           fr_prelu_walk_fits(outer, channels, inner);
+        return fr_pow2(inner);
+    return inner == FR_LANES && outer > 1 && (FR_LANES < 8 || channels * inner % FR_SET_ROW);
 }
 
 FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
