@@ -47,14 +47,17 @@ FR_INLINE fr_vec fr_pick(fr_vec table, fr_vec f)
     return _mm512_permutexvar_ps(_mm512_cvttps_epi32(f), table);
 }
 
+/* Lanes [0, n), n <= FR_LANES. */
+FR_INLINE fr_mask fr_lanes_below(size_t n) { return (fr_mask)((1u << n) - 1u); }
+
 /* Masked-off lanes of a masked move never fault, so tails stay inside [0, n). */
 FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
 {
-    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1u), p);
+    return _mm512_maskz_loadu_ps(fr_lanes_below(n), p);
 }
 FR_INLINE void fr_store_part(float *p, fr_vec v, size_t n)
 {
-    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1u), v);
+    _mm512_mask_storeu_ps(p, fr_lanes_below(n), v);
 }
 
 FR_INLINE fr_vec fr_add(fr_vec a, fr_vec b) { return _mm512_add_ps(a, b); }
