@@ -118,17 +118,21 @@ FR_INLINE void fr_prelu_block_fwd(const float *x, const float *alpha, float *y, 
 #undef FR_BLOCK_FWD
 #undef FR_ROW
 
-#ifdef FR_HAVE_PICK
+#ifdef FR_PICK_ROWS
 /*
- * NCHW rows of other lengths below FR_SHORT_ROW (3x3, 5x5, 7x7 maps) on
- * AVX-512: FR_LANES rows at once, which together are inner whole vectors.
+ * NCHW rows of other lengths below FR_PICK_ROWS (AVX-512: 3x3, 5x5, 7x7
+ * maps; AVX2: rows shorter than 2 vectors): FR_LANES rows at once, which
+ * together are inner whole vectors.
  * Lane l of vector v is float p = FR_LANES * v + l of the block, in row
  * p / inner, found in float as (p + 0.5) / inner (p < 2048: it stays
  * 0.5 / inner away from an integer, far above its rounding); fr_pick then
  * takes that row's alpha from the block's FR_LANES alphas. Four rows at a
  * time, each row ending in a masked store, 64 channels of 7x7 took 231 ns
  * through the API, and 139 this way. AVX2's version (VPERMPS over 8 alphas)
- * was slower than its rows at 7x7 and 6x6, so its shim has no fr_pick.
+ * was slower than its rows at 7x7 and 6x6 on Zen 3, so it takes only rows
+ * of one vector and a tail, which by rows cost two partial loads and stores
+ * a row: fastrelu-bench prelu_3x3_f32/avx2 at 1Ki (1 x 64 x 3x3) took 89 ns
+ * by rows and 57 this way on Zen 5 (min of 5 in alternation).
  */
 static const float fr_lane_mid[16] = {0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f,
                                       8.5f, 9.5f, 10.5f, 11.5f, 12.5f, 13.5f, 14.5f, 15.5f};
@@ -341,8 +345,8 @@ FR_INLINE int fr_rows_whole(const float *out, size_t len)
 
 FR_INLINE int fr_prelu_rows_stream(const float *out, size_t inner)
 {
-#ifdef FR_HAVE_PICK
-    if (inner < FR_SHORT_ROW)
+#ifdef FR_PICK_ROWS
+    if (inner < FR_PICK_ROWS)
         return 1;
 #endif
     return fr_rows_whole(out, inner);
@@ -472,18 +476,27 @@ FR_INLINE size_t fr_spell_span(size_t period)
  * 3467 and 2919; of 5x5 at N = 16 2145 and 1514. AVX2's
  * prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158. At 1Ki
  * (N = 1) SSE2's prelu_3x3_f32 took 126 ns by rows and 216 spelled, its
- * backward 246 and 432.
+ * backward 246 and 432. AVX2's forward takes rows shorter than FR_PICK_ROWS
+ * FR_LANES at a time (fr_prelu_fwd_lanes), and spells them only from 6 o's:
+ * fastrelu-bench prelu_3x3_f32/avx2 (N x 64 x 3x3) on Zen 5, min of 7 in
+ * alternation, spelled against 8 rows at a time, ns: N = 4 218 and 186,
+ * N = 5 238 and 231, N = 6 267 and 267, N = 8 334 and 349, N = 10 391 and
+ * 431.
  */
-FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits)
+FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits, int forward)
 {
     if (inner >= FR_SHORT_ROW || inner % FR_LANES == 0)
         return 0;
 #if defined(FR_STACK_TAIL)
-    return (void)outer, (void)fits, 1;
+    return (void)outer, (void)fits, (void)forward, 1;
 #elif defined(FR_HAVE_PICK)
-    return (void)outer, (void)fits, 0;
+    return (void)outer, (void)fits, (void)forward, 0;
 #else
-    return fits && outer * FR_LANES >= 2 * inner;
+#ifdef FR_PICK_ROWS
+    if (forward && inner < FR_PICK_ROWS)
+        return fits && outer >= 6;
+#endif
+    return (void)forward, fits && outer * FR_LANES >= 2 * inner;
 #endif
 }
 
@@ -572,8 +585,8 @@ FR_INLINE void fr_prelu_fwd_nhwc_narrow(const float *x, const float *alpha, floa
 FR_INLINE void fr_prelu_fwd_rows(FR_PARAMS_prelu_fwd, int stream, int maxes)
 {
     size_t c0 = 0; /* channels done */
-#ifdef FR_HAVE_PICK
-    if (inner < FR_SHORT_ROW && inner % FR_LANES)
+#ifdef FR_PICK_ROWS
+    if (inner < FR_PICK_ROWS && inner % FR_LANES)
         c0 = fr_prelu_fwd_lanes(x, alpha, y, outer, channels, inner, stream, maxes);
 #endif
     for (size_t o = 0; o < outer; o++) {
@@ -615,7 +628,7 @@ FR_INLINE void fr_prelu_fwd_as(FR_PARAMS_prelu_fwd, int stream, int maxes)
                          maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
         fr_prelu_fwd_expand(x, alpha, y, outer, channels, inner, stream, maxes);
-    } else if (fr_prelu_spells(outer, inner, fr_spell_span(channels * inner) != 0)) {
+    } else if (fr_prelu_spells(outer, inner, fr_spell_span(channels * inner) != 0, 1)) {
         fr_prelu_fwd_spelled(x, alpha, y, outer * channels * inner, channels, inner, stream,
                              maxes);
     } else if (stream && fr_prelu_rows_stream(y, inner)) {
@@ -1771,7 +1784,7 @@ FR_INLINE int fr_prelu_bwd_path_of(size_t outer, size_t channels, size_t inner)
         return FR_BWD_NHWC;
     if (fr_prelu_expands(outer, channels, inner))
         return FR_BWD_EXPAND;
-    if (fr_prelu_spells(outer, inner, channels * inner <= FR_ALPHA_TILE))
+    if (fr_prelu_spells(outer, inner, channels * inner <= FR_ALPHA_TILE, 0))
         return FR_BWD_SPELLED;
     return inner < FR_SHORT_ROW ? FR_BWD_SHORT : FR_BWD_ROWS;
 }

@@ -39,6 +39,14 @@ FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
     return _mm256_permutevar8x32_ps(a, idx);
 }
 
+/* Lane l of table[f[l]] for f in [0, FR_LANES), truncated to an index. The PReLU forward
+ * takes NCHW rows shorter than FR_PICK_ROWS floats FR_LANES at once with it (prelu.h). */
+#define FR_PICK_ROWS (2 * FR_LANES)
+FR_INLINE fr_vec fr_pick(fr_vec table, fr_vec f)
+{
+    return _mm256_permutevar8x32_ps(table, _mm256_cvttps_epi32(f));
+}
+
 /* VMASKMOVPS does not fault on masked-off lanes, so tails never read memory past n. */
 FR_INLINE __m256i fr_tail_mask(size_t n)
 {
