@@ -986,12 +986,9 @@ FR_INLINE size_t fr_prelu_lane_group_bwd(const float *dy, const float *x, const 
     size_t h = alike ? count / n / per_o * per_o : count / n;
     if (h == 0)
         return 0;
-    fr_lane_block b[FR_LANE_BLOCKS];
-    size_t j[FR_LANE_BLOCKS]; /* b[m]'s block in its o; stepped, not divided (a DIV a block) */
-    for (size_t m = 0; m < n; m++) {
+    fr_lane_block b[FR_LANE_BLOCKS]; /* stepped, not divided (a DIV a block) */
+    for (size_t m = 0; m < n; m++)
         b[m] = fr_lane_block_of(first + m * h, per_o, c0, channels, inner);
-        j[m] = (b[m].c - c0) / FR_LANES;
-    }
     for (size_t k = first; k < first + h; k++) {
         fr_prelu_lane_blocks_bwd(dy, x, alpha, dx, runs, n, alike, b, inner, stream);
         if (sums)
@@ -1000,8 +997,8 @@ FR_INLINE size_t fr_prelu_lane_group_bwd(const float *dy, const float *x, const 
             fr_put_row_sums(runs[1], sums + (b[1].c - c0), 1);
         for (size_t m = 0; m < n; m++) {
             b[m].base += FR_LANES * inner, b[m].c += FR_LANES;
-            if (++j[m] == per_o) /* on to the next o's first block */
-                b[m].base += (channels - per_o * FR_LANES) * inner, b[m].c = c0, j[m] = 0;
+            if (b[m].c == c0 + per_o * FR_LANES) /* past its o's last block: the next o's first */
+                b[m].base += (channels - per_o * FR_LANES) * inner, b[m].c = c0;
         }
     }
     return n * h;
