@@ -481,7 +481,11 @@ FR_INLINE size_t fr_spell_span(size_t period)
  * fastrelu-bench prelu_3x3_f32/avx2 (N x 64 x 3x3) on Zen 5, min of 7 in
  * alternation, spelled against 8 rows at a time, ns: N = 4 218 and 186,
  * N = 5 238 and 231, N = 6 267 and 267, N = 8 334 and 349, N = 10 391 and
- * 431.
+ * 431. Its backward keeps the rule above, and takes the rows it does not
+ * spell 8 at a time too (fr_prelu_bwd_lanes): prelu_3x3_backward_f32/avx2,
+ * by rows against 8 at a time, N = 1 210 and 161 ns, N = 2 377 and 243;
+ * spelled against 8 at a time at 16Ki (N = 28) 2080 and 2201 (Zen 5, min of
+ * 7-9 in alternation).
  */
 FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits, int forward)
 {
@@ -880,10 +884,11 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
  */
 #define FR_ROW_LANES 1024
 
-#ifdef FR_HAVE_PICK
+#ifdef FR_PICK_ROWS
 /*
- * AVX-512, rows shorter than FR_SHORT_ROW that are not whole vectors (3x3,
- * 5x5 and 7x7 maps; powers of two go through fr_prelu_bwd_expand): as the
+ * Rows shorter than FR_PICK_ROWS that are not whole vectors (AVX-512: 3x3,
+ * 5x5 and 7x7 maps, powers of two go through fr_prelu_bwd_expand; AVX2: rows
+ * shorter than 2 vectors in calls that do not spell their alphas): as the
  * forward's fr_prelu_lanes_fwd, FR_LANES rows at once (a block: inner whole
  * vectors), each lane's alpha from fr_pick. Row by row, each of a 7x7 map's
  * vectors straddles two cache lines (in a /tmp loop, rows of 49 floats took
@@ -1074,8 +1079,8 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
                                        size_t inner, int stream)
 {
     size_t first = 0; /* channels done */
-#ifdef FR_HAVE_PICK
-    if (inner % FR_LANES && outer * (channels / FR_LANES) >= 2)
+#ifdef FR_PICK_ROWS
+    if (inner % FR_LANES && inner < FR_PICK_ROWS && outer * (channels / FR_LANES) >= 2)
         first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
 #endif
     double sums[FR_ROW_LANES];

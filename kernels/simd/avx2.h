@@ -39,8 +39,8 @@ FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
     return _mm256_permutevar8x32_ps(a, idx);
 }
 
-/* Lane l of table[f[l]] for f in [0, FR_LANES), truncated to an index. The PReLU forward
- * takes NCHW rows shorter than FR_PICK_ROWS floats FR_LANES at once with it (prelu.h). */
+/* Lane l of table[f[l]] for f in [0, FR_LANES), truncated to an index. PReLU takes NCHW
+ * rows shorter than FR_PICK_ROWS floats FR_LANES at once with it (prelu.h). */
 #define FR_PICK_ROWS (2 * FR_LANES)
 FR_INLINE fr_vec fr_pick(fr_vec table, fr_vec f)
 {
@@ -52,6 +52,8 @@ FR_INLINE __m256i fr_tail_mask(size_t n)
 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
+/* Lanes [0, n), n <= FR_LANES. */
+FR_INLINE fr_mask fr_lanes_below(size_t n) { return _mm256_castsi256_ps(fr_tail_mask(n)); }
 FR_INLINE fr_vec fr_load_part(const float *p, size_t n)
 {
     return _mm256_maskload_ps(p, fr_tail_mask(n));
