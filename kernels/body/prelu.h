@@ -466,26 +466,38 @@ FR_INLINE size_t fr_spell_span(size_t period)
 /*
  * Whether NCHW rows of `inner` floats run spelled, forward or backward;
  * `fits` says whether one spelling serves every o (and, backward, whether
- * each o is then walked in memory order). AVX-512 takes such rows 16 at a
- * time instead (fr_prelu_fwd_lanes, fr_prelu_bwd_lanes), faster at 1Ki and
- * 7x7. NEON, whose row tails go through the stack, always spells them.
- * AVX2 and SSE2 spell them when they fit and there are o's enough to
- * outweigh the spelling: on AVX2 through the API, N x 64 x 3x3 forward
- * took 71 ns by rows and 132 spelled at N = 1, 189 and 187 at N = 3, 4560
- * and 1812 at N = 64; 64 channels of 7x7 at N = 4 998 and 1323, at N = 16
- * 3467 and 2919; of 5x5 at N = 16 2145 and 1514. AVX2's
- * prelu_3x3_backward_f32 at 16Ki went from 5061 ns by rows to 2158. At 1Ki
- * (N = 1) SSE2's prelu_3x3_f32 took 126 ns by rows and 216 spelled, its
- * backward 246 and 432. AVX2's forward takes rows shorter than FR_PICK_ROWS
- * FR_LANES at a time (fr_prelu_fwd_lanes), and spells them only from 6 o's:
- * fastrelu-bench prelu_3x3_f32/avx2 (N x 64 x 3x3) on Zen 5, min of 7 in
- * alternation, spelled against 8 rows at a time, ns: N = 4 218 and 186,
- * N = 5 238 and 231, N = 6 267 and 267, N = 8 334 and 349, N = 10 391 and
- * 431. Its backward keeps the rule above, and takes the rows it does not
- * spell 8 at a time too (fr_prelu_bwd_lanes): prelu_3x3_backward_f32/avx2,
- * by rows against 8 at a time, N = 1 210 and 161 ns, N = 2 377 and 243;
- * spelled against 8 at a time at 16Ki (N = 28) 2080 and 2201 (Zen 5, min of
- * 7-9 in alternation).
+ * each o is then walked in memory order). NEON, whose row tails go through
+ * the stack, always spells them. SSE2 spells them when they fit and there
+ * are o's enough to outweigh the spelling: on AVX2 through the API, by rows
+ * against spelled, N x 64 x 3x3 forward took 71 and 132 ns at N = 1, 189
+ * and 187 at N = 3, 4560 and 1812 at N = 64; 64 channels of 7x7 at N = 4
+ * 998 and 1323, at N = 16 3467 and 2919; of 5x5 at N = 16 2145 and 1514.
+ * At 1Ki (N = 1) SSE2's prelu_3x3_f32 took 126 ns by rows and 216 spelled,
+ * its backward 246 and 432.
+ *
+ * With fr_pick, rows go FR_LANES at a time instead (fr_prelu_fwd_lanes,
+ * fr_prelu_bwd_lanes): AVX-512's forward always; AVX2's for rows shorter
+ * than FR_PICK_ROWS, spelled from 6 o's (fastrelu-bench prelu_3x3_f32/avx2,
+ * N x 64 x 3x3, spelled against 8 rows at a time: N = 4 218 and 186 ns,
+ * N = 6 267 and 267, N = 10 391 and 431), its longer rows as SSE2's.
+ * Backward, FR_LANES rows at a time beat spelled but for rows so short that
+ * several end in each vector, and then only with o's enough. Blocks of rows
+ * against spelled, channels x inner through the API (ns, min of 7-15 runs
+ * in alternation, Zen 5):
+ *
+ *   AVX-512   64 x 3: N = 1 116, 140; N = 4 184, 179; N = 8 449, 260
+ *             64 x 7: N = 4 244, 279; N = 8 492, 440; N = 16 1015, 902
+ *             64 x 9: N = 8 577, 710; N = 28 1735, 1660; N = 455 45733, 48328
+ *   AVX2      64 x 3: N = 1 163, 209; N = 2 204, 229; N = 4 300, 271
+ *             64 x 5: N = 1 127, 157; N = 3 296, 235
+ *             64 x 9: N = 8 706, 712; N = 28 2277, 2214; N = 455 48249, 44813
+ *             16 x 49: N = 16 1469, 1591; 32 x 25: N = 64 6636, 6860
+ *
+ * AVX2's rows of 2 vectors or more went by rows before; against 8 at a
+ * time, 64 channels of 5x5 through the API took 1042 and 792 ns at N = 4,
+ * 4599 and 3175 at N = 16; 16 channels of 7x7 1615 and 1471 at N = 16;
+ * fastrelu-bench prelu_7x7_backward_f32/avx2 (64 channels) the same, 1929
+ * and 1903 at 16Ki, 7715 and 7545 at 64Ki.
  */
 FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits, int forward)
 {
@@ -494,10 +506,12 @@ FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits, int forward)
 #if defined(FR_STACK_TAIL)
     return (void)outer, (void)fits, (void)forward, 1;
 #elif defined(FR_HAVE_PICK)
-    return (void)outer, (void)fits, (void)forward, 0;
+    return !forward && fits && inner < 8 && outer >= 8;
 #else
 #ifdef FR_PICK_ROWS
-    if (forward && inner < FR_PICK_ROWS)
+    if (!forward)
+        return fits && inner < FR_PICK_ROWS && outer >= 3;
+    if (inner < FR_PICK_ROWS)
         return fits && outer >= 6;
 #endif
     return (void)forward, fits && outer * FR_LANES >= 2 * inner;
@@ -886,9 +900,9 @@ FR_INLINE void fr_prelu_short_group_bwd(const float *dy, const float *x, const f
 
 #ifdef FR_PICK_ROWS
 /*
- * Rows shorter than FR_PICK_ROWS that are not whole vectors (AVX-512: 3x3,
- * 5x5 and 7x7 maps, powers of two go through fr_prelu_bwd_expand; AVX2: rows
- * shorter than 2 vectors in calls that do not spell their alphas): as the
+ * AVX2 and AVX-512, rows shorter than FR_SHORT_ROW that are not whole
+ * vectors and not spelled (3x3, 5x5 and 7x7 maps; powers of two go through
+ * fr_prelu_bwd_expand, fr_prelu_spells says which spell): as the
  * forward's fr_prelu_lanes_fwd, FR_LANES rows at once (a block: inner whole
  * vectors), each lane's alpha from fr_pick. Row by row, each of a 7x7 map's
  * vectors straddles two cache lines (in a /tmp loop, rows of 49 floats took
@@ -1080,7 +1094,7 @@ FR_INLINE void fr_prelu_bwd_short_with(const float *dy, const float *x, const fl
 {
     size_t first = 0; /* channels done */
 #ifdef FR_PICK_ROWS
-    if (inner % FR_LANES && inner < FR_PICK_ROWS && outer * (channels / FR_LANES) >= 2)
+    if (inner % FR_LANES && outer * (channels / FR_LANES) >= 2)
         first = fr_prelu_bwd_lanes(dy, x, alpha, dx, dalpha, outer, channels, inner, stream);
 #endif
     double sums[FR_ROW_LANES];
