@@ -505,10 +505,10 @@ FR_INLINE int fr_prelu_spells(size_t outer, size_t inner, int fits, int forward)
         return 0;
 #if defined(FR_STACK_TAIL)
     return (void)outer, (void)fits, (void)forward, 1;
-#elif defined(FR_HAVE_PICK)
+#elif FR_LANES == 16 /* AVX-512: its forward takes every short row FR_LANES at a time */
     return !forward && fits && inner < 8 && outer >= 8;
 #else
-#ifdef FR_PICK_ROWS
+#ifdef FR_PICK_ROWS /* AVX2 */
     if (!forward)
         return fits && inner < FR_PICK_ROWS && outer >= 3;
     if (inner < FR_PICK_ROWS)

@@ -41,9 +41,8 @@ FR_INLINE fr_vec fr_expand(fr_vec a, size_t inner)
 }
 
 /* Lane l of table[f[l]] for f in [0, FR_LANES), truncated to an index. PReLU takes NCHW
- * rows shorter than FR_PICK_ROWS floats (all its short rows) FR_LANES at once with it, and
- * with FR_HAVE_PICK never spells their alphas (prelu.h). */
-#define FR_HAVE_PICK 1
+ * rows shorter than FR_PICK_ROWS floats (all its short rows) FR_LANES at once with it
+ * (prelu.h). */
 #define FR_PICK_ROWS 128
 FR_INLINE fr_vec fr_pick(fr_vec table, fr_vec f)
 {
