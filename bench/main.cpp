@@ -1,6 +1,6 @@
 // fastrelu-bench: registers <op>/<isa>/<n> for every op, ISA and size, the
 // memcpy/<m> baselines, the ceiling/{store,load,elu}/<n> rows and the
-// onednn/<op>/<n> rows, then hands over to
+// onednn/<op>/<n> and xnnpack/<op>/<n> rows, then hands over to
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
 
@@ -21,15 +21,22 @@
 #ifdef FASTRELU_BENCH_ONEDNN
 #include "onednn.h"
 #endif
+#ifdef FASTRELU_BENCH_XNNPACK
+#include "xnnpack_ops.h"
+#endif
 
 namespace
 {
 
+// The other libraries measured side by side, as they name their rows.
+const std::vector<std::string> peers = {
 #ifdef FASTRELU_BENCH_ONEDNN
-constexpr bool have_onednn = true;
-#else
-constexpr bool have_onednn = false;
+    "onednn",
 #endif
+#ifdef FASTRELU_BENCH_XNNPACK
+    "xnnpack",
+#endif
+};
 
 // L1, L2, L3 and DRAM on most desktop and server CPUs.
 const std::vector<size_t> default_sizes = {size_t(1) << 10, size_t(1) << 14, size_t(1) << 18,
@@ -42,10 +49,10 @@ const char usage[] =
     "                   per op and size (min_time 0.05 s unless --benchmark_min_time is given)\n"
     "  --sizes=LIST     element counts, e.g. 1024,16Ki,4Mi (default 1Ki,16Ki,256Ki,4Mi,64Mi)\n"
     "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
-    "                   memcpy and oneDNN stay on one thread)\n"
-    "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, memcpy/<m> and\n"
-    "ceiling/{store,load,elu}/<n> (only storing n floats, only loading 2n, ELU\n"
-    "forward's ops without their dependency chains); every\n"
+    "                   memcpy, oneDNN and XNNPACK stay on one thread)\n"
+    "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, xnnpack/<op>/<n>,\n"
+    "memcpy/<m> and ceiling/{store,load,elu}/<n> (only storing n floats, only\n"
+    "loading 2n, ELU forward's ops without their dependency chains); every\n"
     "--benchmark_* flag below is Google Benchmark's.\n\n";
 
 struct Options {
@@ -210,15 +217,19 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
             if (frb::wall_clock()) // the other threads' work is not on this thread's CPU clock
                 b->UseRealTime();
         }
+        // Right after, while the reference is at hand.
 #ifdef FASTRELU_BENCH_ONEDNN
-        frb::onednn::register_benchmark(op, n); // right after, while the reference is at hand
+        frb::onednn::register_benchmark(op, n);
+#endif
+#ifdef FASTRELU_BENCH_XNNPACK
+        frb::xnnpack::register_benchmark(op, n);
 #endif
     }
 }
 
 void run_summary(const Options &o, fastrelu_isa active)
 {
-    frb::summary::Plan plan{o.sizes, active, have_onednn,
+    frb::summary::Plan plan{o.sizes, active, peers,
                             o.min_time.empty() ? summary_min_time : o.min_time, cpu_brand()};
     auto reporter = frb::summary::make_reporter(plan);
     benchmark::RunSpecifiedBenchmarks(reporter.get());
@@ -254,6 +265,9 @@ int main(int argc, char **argv)
     benchmark::AddCustomContext("fastrelu_threads", std::to_string(fastrelu_get_num_threads()));
 #ifdef FASTRELU_BENCH_ONEDNN
     frb::onednn::setup();
+#endif
+#ifdef FASTRELU_BENCH_XNNPACK
+    frb::xnnpack::setup();
 #endif
     for (size_t n : frb::overhead_sizes)
         benchmark::RegisterBenchmark(frb::overhead_name(n).c_str(), frb::bench_overhead, n);

@@ -54,7 +54,8 @@ class Reporter : public benchmark::BenchmarkReporter
             Result &r = results_[run.run_name.function_name]; // without /real_time
             r.bytes_per_second = counter(run, "bytes_per_second");
             r.roofline = counter(run, "roofline");
-            r.ns = run.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
+            r.ns =
+                run.GetAdjustedRealTime() * 1e9 / benchmark::GetTimeUnitMultiplier(run.time_unit);
             r.error = run.error_occurred ? run.error_message : "";
         }
         if (progress_)
@@ -86,16 +87,16 @@ class Reporter : public benchmark::BenchmarkReporter
         std::string isa = fastrelu_isa_name(plan_.active);
         std::printf(
             "fastrelu-bench --summary: libfastrelu %s on %s\n"
-            "ISA in use %s, %d thread%s (memcpy and oneDNN: one), each benchmark run for at least "
-            "%s s.\n"
+            "ISA in use %s, %d thread%s (memcpy and the other libraries: one), each benchmark run "
+            "for at least %s s.\n"
             "GB/s: 10^9 bytes read + written per second. x scalar: %s over the scalar ISA.\n"
             "roofline: GB/s over memcpy's GB/s on the same footprint, in this run.\n\n",
             fastrelu_version(), plan_.cpu.c_str(), isa.c_str(), fastrelu_get_num_threads(),
             fastrelu_get_num_threads() == 1 ? "" : "s", plan_.min_time.c_str(), isa.c_str());
         std::string gbs = isa + " GB/s";
         std::printf("%-23s %6s %12s %9s %9s", "op", "n", gbs.c_str(), "x scalar", "roofline");
-        if (plan_.onednn)
-            std::printf(" %12s", "onednn GB/s");
+        for (const std::string &peer : plan_.peers)
+            std::printf(" %12s", (peer + " GB/s").c_str());
         std::printf("\n");
     }
 
@@ -110,8 +111,8 @@ class Reporter : public benchmark::BenchmarkReporter
         print_cell(9, ratio, ratio ? active->bytes_per_second / scalar->bytes_per_second : 0.0, 1,
                    "x");
         print_cell(9, active && active->roofline > 0.0, active ? active->roofline : 0.0, 2);
-        if (plan_.onednn) {
-            const Result *r = find(bench_name("onednn", name, n));
+        for (const std::string &peer : plan_.peers) {
+            const Result *r = find(bench_name(peer, name, n));
             print_cell(12, r, r ? r->bytes_per_second * 1e-9 : 0.0, 1);
         }
         std::printf("\n");
@@ -143,10 +144,12 @@ class Reporter : public benchmark::BenchmarkReporter
     // What the memory system allows a forward op, and what ELU's forward's ops allow it.
     void print_ceilings() const
     {
-        std::printf("\nceilings of a forward op, GB/s of its 8n bytes: only storing n floats / only "
-                    "loading 2n\n(the line fills of x and of y read for ownership; binding beyond L1)");
+        std::printf(
+            "\nceilings of a forward op, GB/s of its 8n bytes: only storing n floats / only "
+            "loading 2n\n(the line fills of x and of y read for ownership; binding beyond L1)");
         if (frb::have_ceiling("elu"))
-            std::printf(" / ELU forward's ops\nwithout their dependency chains (ELU's bound in cache)");
+            std::printf(
+                " / ELU forward's ops\nwithout their dependency chains (ELU's bound in cache)");
         for (size_t n : plan_.sizes) {
             std::printf("\n  %6s:", size_label(n).c_str());
             const char *sep = "";

@@ -19,9 +19,9 @@ namespace summary
 
 struct Plan {
     std::vector<size_t> sizes;
-    fastrelu_isa active;  // the load-time choice: the best ISA, capped by FASTRELU_ISA
-    bool onednn;          // oneDNN runs are registered too
-    std::string min_time; // as given to Google Benchmark, for the header
+    fastrelu_isa active;            // the load-time choice: the best ISA, capped by FASTRELU_ISA
+    std::vector<std::string> peers; // the other libraries registered too: "onednn", "xnnpack"
+    std::string min_time;           // as given to Google Benchmark, for the header
     std::string cpu;
 };
 

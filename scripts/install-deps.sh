@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian 12's archive, whatever the build, tests and benchmarks
 # need and this machine lacks. Run as root (or with sudo available).
-#   scripts/install-deps.sh            native build, tests, fastrelu-bench, oneDNN side by side
+#   scripts/install-deps.sh            native build, tests, fastrelu-bench, oneDNN and
+#                                      XNNPACK side by side
 #   scripts/install-deps.sh --aarch64  also the AArch64 cross compiler, arm64 libraries, qemu
 #   scripts/install-deps.sh --checks   also the hardening tools: clang with libFuzzer,
 #                                      ThreadSanitizer and libomp (Archer), clang-tidy,
@@ -9,7 +10,8 @@
 set -euo pipefail
 
 native=(cmake make gcc g++ pkg-config python3 python3-matplotlib
-        libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools python3-scipy libdnnl-dev)
+        libcpu-features-dev libcmocka-dev libbenchmark-dev libbenchmark-tools python3-scipy libdnnl-dev
+        libxnnpack-dev libpthreadpool-dev)
 cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64 libgomp1:arm64
        libcmocka-dev:arm64 libcpu-features-dev:arm64)
 checks=(clang libclang-rt-14-dev libomp-14-dev clang-tidy cppcheck valgrind abigail-tools)

@@ -4,8 +4,8 @@
     fastrelu-bench --benchmark_format=json > bench.json
     python3 scripts/plot_bench.py bench.json out.png
 
-Columns are ops, the top row forward and the bottom row backward. oneDNN is
-drawn dashed, memcpy over the same footprint (the roofline's baseline)
+Columns are ops, the top row forward and the bottom row backward. oneDNN and
+XNNPACK are drawn dashed, memcpy over the same footprint (the roofline's baseline)
 dotted grey, and on forward panels the ceiling/{store,load} rows dotted red
 and brown. With --benchmark_repetitions each point is the median.
 """
@@ -23,20 +23,21 @@ matplotlib.use("Agg")  # no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
-ISA_ORDER = ["scalar", "sse2", "avx2", "avx512", "neon", "onednn"]
+ISA_ORDER = ["scalar", "sse2", "avx2", "avx512", "neon", "onednn", "xnnpack"]
+PEERS = ("onednn", "xnnpack")
 BACKWARD = "_backward_f32"
 
 
 def parse(name):
-    """(op, series, n) from '<op>/<isa>/<n>', 'onednn/<op>/<n>' or 'memcpy/<m>'
+    """(op, series, n) from '<op>/<isa>/<n>', '<peer>/<op>/<n>' (oneDNN, XNNPACK) or 'memcpy/<m>'
     (and ('ceiling', kind, n) from 'ceiling/<kind>/<n>')."""
     parts = name.split("/")
     if parts[0] == "memcpy" and len(parts) == 2:
         return "memcpy", "memcpy", int(parts[1])
     if len(parts) != 3:
         return None
-    if parts[0] == "onednn":
-        return parts[1], "onednn", int(parts[2])
+    if parts[0] in PEERS:
+        return parts[1], parts[0], int(parts[2])
     return parts[0], parts[1], int(parts[2])
 
 
@@ -77,7 +78,7 @@ def draw_panel(ax, op, series):
     for isa in isas:
         points = sorted(series[(op, isa)].items())
         sizes.update(n for n, _ in points)
-        style = "--" if isa == "onednn" else "-"
+        style = "--" if isa in PEERS else "-"
         ax.plot(*zip(*points), style, marker="o", markersize=3, label=isa)
     if not op.endswith(BACKWARD):  # what only storing n floats, or only loading 2n, reaches
         for kind, color in (("store", "tab:red"), ("load", "tab:brown")):
