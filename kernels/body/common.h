@@ -106,16 +106,15 @@ FR_INLINE void fr_put_upto(float *p, fr_vec v, size_t m, int stream)
 }
 
 /*
- * ELU's streaming calls (larger than the caches) also prefetch their inputs
- * FR_PREFETCH floats ahead (fetch, below), a line at a time: one unrolled
- * step's lines. On Zen 3, fastrelu-bench, min of 5 in alternation, without
- * and with them 2 KB ahead: elu_backward_f32/avx2 3.06 -> 1.65 ms at 4Mi,
- * 49.1 -> 28.4 ms at 64Mi; /sse2 6.79 -> 5.25 and 113 -> 82 ms. elu_f32
- * moved less, and both ways (avx2 1.42 -> 1.44 and 26.0 -> 24.2 ms; sse2
- * 5.13 -> 4.66 and 72.0 -> 77.4). With every op prefetching, the piecewise
- * ones lost from DRAM (relu_f32/avx2 at 64Mi 16.3 -> 18.2 ms,
- * relu_backward_f32 25.0 -> 28.8; 8 KB ahead 15.9 -> 20.2 and 23.9 -> 29.0),
- * so they leave it to the hardware.
+ * ELU backward's streaming calls (larger than the caches) also prefetch their
+ * inputs FR_PREFETCH floats ahead (fetch, below), a line at a time: one
+ * unrolled step's lines. On Zen 3, fastrelu-bench, min of 5 in alternation,
+ * without and with them 2 KB ahead: elu_backward_f32/avx2 3.06 -> 1.65 ms at
+ * 4Mi, 49.1 -> 28.4 ms at 64Mi; /sse2 6.79 -> 5.25 and 113 -> 82 ms. With
+ * every op prefetching, the piecewise ones lost from DRAM (relu_f32/avx2 at
+ * 64Mi 16.3 -> 18.2 ms, relu_backward_f32 25.0 -> 28.8; 8 KB ahead 15.9 ->
+ * 20.2 and 23.9 -> 29.0), so they leave it to the hardware. ELU forward
+ * neither prefetches nor streams (elu.h says why).
  */
 #define FR_PREFETCH 512
 
@@ -131,15 +130,13 @@ FR_INLINE void fr_prefetch_step(const float *p)
  * several pieces and fence once.
  */
 FR_INLINE void fr_map1_part(const float *x, float *y, size_t n, fr_params p, fr_op1 op,
-                            int stream, int fetch)
+                            int stream)
 {
     size_t i = 0;
     stream = stream && (uintptr_t)y % sizeof(float) == 0;
     if (stream && (i = fr_stream_head(y, n)) > 0)
         fr_store_part(y, op(fr_load_part(x, i), p), i);
     for (; i + FR_UNROLL * FR_LANES <= n; i += FR_UNROLL * FR_LANES) {
-        if (fetch)
-            fr_prefetch_step(x + i);
         fr_vec v0 = fr_loadu(x + i);
         fr_vec v1 = fr_loadu(x + i + FR_LANES);
         fr_vec v2 = fr_loadu(x + i + 2 * FR_LANES);
@@ -155,18 +152,12 @@ FR_INLINE void fr_map1_part(const float *x, float *y, size_t n, fr_params p, fr_
         fr_store_part(y + i, op(fr_load_part(x + i, n - i), p), n - i);
 }
 
-/* fr_map1_part and the fence; fetch: prefetch as well when streaming. */
-FR_INLINE void fr_map1_as(const float *x, float *y, size_t n, fr_params p, fr_op1 op, int stream,
-                          int fetch)
-{
-    fr_map1_part(x, y, n, p, op, stream, stream && fetch);
-    if (stream)
-        fr_stream_fence();
-}
-
+/* fr_map1_part and the fence. */
 FR_INLINE void fr_map1(const float *x, float *y, size_t n, fr_params p, fr_op1 op, int stream)
 {
-    fr_map1_as(x, y, n, p, op, stream, 0);
+    fr_map1_part(x, y, n, p, op, stream);
+    if (stream)
+        fr_stream_fence();
 }
 
 /* y[i] = op(u[i], x[i]). y may equal u or x. The _part form leaves out the fence. */

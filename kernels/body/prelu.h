@@ -617,7 +617,7 @@ FR_INLINE void fr_prelu_fwd_rows(FR_PARAMS_prelu_fwd, int stream, int maxes)
         for (; c < channels; c++) {
             size_t base = (o * channels + c) * inner;
             fr_map1_part(x + base, y + base, inner, fr_params1(alpha[c]),
-                         maxes ? fr_leaky_max_v : fr_leaky_relu_fwd_v, stream, 0);
+                         maxes ? fr_leaky_max_v : fr_leaky_relu_fwd_v, stream);
         }
     }
 }
