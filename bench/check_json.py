@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """ctest bench_smoke_json: the JSON that bench_smoke wrote parses, every name is
-<op>/<isa>/<n>, onednn/<op>/<n>, xnnpack/<op>/<n>, memcpy/<m>, ceiling/<kind>/<n> or
-overhead/<op>/<n>, and every row has its counters (overhead rows: time per call
-only; memcpy and ceiling rows: no roofline).
+<op>/<isa>/<n>, <library>/<op>/<n> (onednn, xnnpack, pytorch), memcpy/<m>,
+ceiling/<kind>/<n> or overhead/<op>/<n>, and every row has its counters
+(overhead rows: time per call only; memcpy and ceiling rows: no roofline).
 No timings are asserted."""
 import json
 import re

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <set>
+#include <tuple>
 
 namespace frb
 {
@@ -196,6 +198,24 @@ void report_rates(benchmark::State &st, size_t op, size_t n, double seconds)
     double baseline = memcpy_rate(frb_footprint(frb_op_is_backward(op), n));
     if (seconds > 0.0 && baseline > 0.0)
         st.counters["roofline"] = bytes * static_cast<double>(st.iterations()) / seconds / baseline;
+}
+
+void register_library(const char *library, size_t op, size_t n,
+                      void (*bench)(benchmark::State &, size_t, size_t))
+{
+    benchmark::RegisterBenchmark(bench_name(library, frb_op_name(op), n).c_str(), bench, op, n);
+}
+
+const char *check_once(const char *library, size_t op, size_t n,
+                       const std::function<const char *()> &check)
+{
+    static std::set<std::tuple<std::string, size_t, size_t>> checked;
+    if (checked.count({library, op, n}) != 0)
+        return nullptr;
+    const char *err = check();
+    if (!err)
+        checked.insert({library, op, n});
+    return err;
 }
 
 void fail(benchmark::State &st, const char *why)

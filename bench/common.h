@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "harness.h"
@@ -61,6 +62,15 @@ template <class Body> double timed_loop(benchmark::State &st, Body body)
 void bench_memcpy(benchmark::State &st, size_t footprint);
 // bytes/s, elements/s and roofline for `seconds` of op on n elements.
 void report_rates(benchmark::State &st, size_t op, size_t n, double seconds);
+
+// Registers <library>/<op>/<n>, which runs bench(state, op, n).
+void register_library(const char *library, size_t op, size_t n,
+                      void (*bench)(benchmark::State &, size_t, size_t));
+
+// Another library's run of op at size n is checked once (Google Benchmark calls a
+// benchmark function again for longer runs): check() the first time, then nullptr.
+const char *check_once(const char *library, size_t op, size_t n,
+                       const std::function<const char *()> &check);
 
 // Marks the benchmark failed; main then exits nonzero.
 void fail(benchmark::State &st, const char *why);

@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-/* The scalars every op runs with; the oneDNN side uses the same. */
+/* The scalars every op runs with; the other libraries' rows use the same. */
 #define FRB_LEAKY_ALPHA 0.01f /* PyTorch's default negative slope */
 #define FRB_ELU_ALPHA 1.0f
 #define FRB_CLIP_LO 0.0f /* relu6 */
@@ -84,10 +84,14 @@ fastrelu_status frb_run(frb_data *d, size_t op);
 /* After the timed calls: the scalar ISA's output becomes the reference, which
  * saves a scalar call (up to a second at 64Mi) per op and size. */
 void frb_finish(frb_data *d, size_t op, fastrelu_isa isa);
-/* Checks another library's output of op against the scalar ISA's, within
- * abs_tol + rel_tol * |ref| (-0 equals +0). NULL when they agree, else why not. */
-const char *frb_check_foreign(frb_data *d, size_t op, const float *out, double abs_tol,
-                              double rel_tol);
+/* PReLU's shape for op at the size in use: returns N (the rows of channels,
+ * outer), sets its channels and inner (1: channels last). Other ops: any. */
+size_t frb_op_shape(frb_data *d, size_t op, size_t *channels, size_t *inner);
+/* Checks another library's output of op (and PReLU's dalpha, unless NULL)
+ * against the scalar ISA's, out within abs_tol + rel_tol * |ref| (-0 equals
+ * +0), dalpha within its bound. NULL when they agree, else why not. */
+const char *frb_check_foreign(frb_data *d, size_t op, const float *out, const float *dalpha,
+                              double abs_tol, double rel_tol);
 
 /* Source and destination for the memcpy baseline, 8 * capacity bytes each:
  * the input arrays and the output arrays. Forgets the reference. */

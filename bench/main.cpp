@@ -1,6 +1,6 @@
 // fastrelu-bench: registers <op>/<isa>/<n> for every op, ISA and size, the
 // memcpy/<m> baselines, the ceiling/{store,load,elu}/<n> rows and the
-// onednn/<op>/<n> and xnnpack/<op>/<n> rows, then hands over to
+// onednn/<op>/<n>, xnnpack/<op>/<n> and pytorch/<op>/<n> rows, then hands over to
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
 
@@ -24,6 +24,9 @@
 #ifdef FASTRELU_BENCH_XNNPACK
 #include "xnnpack_ops.h"
 #endif
+#ifdef FASTRELU_BENCH_PYTORCH
+#include "pytorch_ops.h"
+#endif
 
 namespace
 {
@@ -35,6 +38,9 @@ const std::vector<std::string> peers = {
 #endif
 #ifdef FASTRELU_BENCH_XNNPACK
     "xnnpack",
+#endif
+#ifdef FASTRELU_BENCH_PYTORCH
+    "pytorch",
 #endif
 };
 
@@ -49,11 +55,11 @@ const char usage[] =
     "                   per op and size (min_time 0.05 s unless --benchmark_min_time is given)\n"
     "  --sizes=LIST     element counts, e.g. 1024,16Ki,4Mi (default 1Ki,16Ki,256Ki,4Mi,64Mi)\n"
     "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
-    "                   memcpy, oneDNN and XNNPACK stay on one thread)\n"
+    "                   memcpy and the other libraries stay on one thread)\n"
     "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, xnnpack/<op>/<n>,\n"
-    "memcpy/<m> and ceiling/{store,load,elu}/<n> (only storing n floats, only\n"
-    "loading 2n, ELU forward's ops without their dependency chains); every\n"
-    "--benchmark_* flag below is Google Benchmark's.\n\n";
+    "pytorch/<op>/<n>, memcpy/<m> and ceiling/{store,load,elu}/<n> (only storing\n"
+    "n floats, only loading 2n, ELU forward's ops without their dependency\n"
+    "chains); every --benchmark_* flag below is Google Benchmark's.\n\n";
 
 struct Options {
     std::vector<size_t> sizes = default_sizes;
@@ -224,6 +230,9 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
 #ifdef FASTRELU_BENCH_XNNPACK
         frb::xnnpack::register_benchmark(op, n);
 #endif
+#ifdef FASTRELU_BENCH_PYTORCH
+        frb::pytorch::register_benchmark(op, n);
+#endif
     }
 }
 
@@ -268,6 +277,9 @@ int main(int argc, char **argv)
 #endif
 #ifdef FASTRELU_BENCH_XNNPACK
     frb::xnnpack::setup();
+#endif
+#ifdef FASTRELU_BENCH_PYTORCH
+    frb::pytorch::setup();
 #endif
     for (size_t n : frb::overhead_sizes)
         benchmark::RegisterBenchmark(frb::overhead_name(n).c_str(), frb::bench_overhead, n);

@@ -3,10 +3,8 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstring>
-#include <set>
 #include <string>
 #include <unordered_map>
-#include <utility>
 
 #if DNNL_CPU_RUNTIME == DNNL_RUNTIME_OMP
 #include <omp.h>
@@ -99,7 +97,7 @@ const char *check(frb_data *d, size_t op, const Primitive &p, dnnl::stream &s)
 {
     std::memset(d->out, 0xff, d->n * sizeof(float));
     execute(p, s);
-    return frb_check_foreign(d, op, d->out, 1e-6, 1e-5);
+    return frb_check_foreign(d, op, d->out, nullptr, 1e-6, 1e-5);
 }
 
 void bench(benchmark::State &st, size_t op, size_t n)
@@ -115,13 +113,8 @@ void bench(benchmark::State &st, size_t op, size_t n)
         return fail(st, e.what());
     }
     dnnl::stream s(cpu());
-    // Once per op and size: Google Benchmark calls this function again for longer runs.
-    static std::set<std::pair<size_t, size_t>> checked;
-    if (checked.count({op, n}) == 0) {
-        if (const char *err = check(d, op, p, s))
-            return fail(st, err);
-        checked.insert({op, n});
-    }
+    if (const char *err = check_once("onednn", op, n, [&] { return check(d, op, p, s); }))
+        return fail(st, err);
     double seconds = timed_loop(st, [&p, &s] { execute(p, s); });
     report_rates(st, op, n, seconds);
 }
@@ -181,8 +174,7 @@ void setup()
 void register_benchmark(size_t op, size_t n)
 {
     if (match_of(op))
-        benchmark::RegisterBenchmark(bench_name("onednn", frb_op_name(op), n).c_str(), bench, op,
-                                     n);
+        register_library("onednn", op, n, bench);
 }
 
 } // namespace onednn

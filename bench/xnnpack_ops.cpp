@@ -5,9 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <set>
 #include <string>
-#include <utility>
 
 #include "common.h"
 
@@ -56,7 +54,9 @@ const char *make(Operator &out, const Match &m, size_t op, frb_data *d)
 {
     // The elementwise ops as one row of n: XNNPACK runs a contiguous row in
     // 4 KiB tiles whatever its shape. PReLU as rows of its channels.
-    size_t channels = m.kind == Kind::prelu ? d->op_channels[op] : 1;
+    size_t channels = 1, inner = 1;
+    if (m.kind == Kind::prelu)
+        frb_op_shape(d, op, &channels, &inner); // channels last: inner is 1
     size_t rows = d->n / channels;
     xnn_operator_t p = nullptr;
     xnn_status s = xnn_status_success;
@@ -97,7 +97,7 @@ const char *check(frb_data *d, size_t op, xnn_operator_t p)
     std::memset(d->out, 0xff, d->n * sizeof(float));
     if (xnn_run_operator(p, nullptr) != xnn_status_success)
         return "XNNPACK's run failed";
-    return frb_check_foreign(d, op, d->out, 1e-6, 1e-5);
+    return frb_check_foreign(d, op, d->out, nullptr, 1e-6, 1e-5);
 }
 
 void bench(benchmark::State &st, size_t op, size_t n)
@@ -108,13 +108,8 @@ void bench(benchmark::State &st, size_t op, size_t n)
     Operator p;
     if (const char *err = make(p, *match_of(op), op, d))
         return fail(st, err);
-    // Once per op and size: Google Benchmark calls this function again for longer runs.
-    static std::set<std::pair<size_t, size_t>> checked;
-    if (checked.count({op, n}) == 0) {
-        if (const char *err = check(d, op, p.get()))
-            return fail(st, err);
-        checked.insert({op, n});
-    }
+    if (const char *err = check_once("xnnpack", op, n, [&] { return check(d, op, p.get()); }))
+        return fail(st, err);
     xnn_operator_t run = p.get();
     double seconds = timed_loop(st, [run] { xnn_run_operator(run, nullptr); });
     report_rates(st, op, n, seconds);
@@ -132,8 +127,7 @@ void register_benchmark(size_t op, size_t n)
 {
     // xnn_initialize fails on CPUs that XNNPACK does not support (x86 without SSE2).
     if (initialized && match_of(op))
-        benchmark::RegisterBenchmark(bench_name("xnnpack", frb_op_name(op), n).c_str(), bench, op,
-                                     n);
+        register_library("xnnpack", op, n, bench);
 }
 
 } // namespace xnnpack

@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh            native build, tests, fastrelu-bench, oneDNN and
 #                                      XNNPACK side by side
 #   scripts/install-deps.sh --aarch64  also the AArch64 cross compiler, arm64 libraries, qemu
+#   scripts/install-deps.sh --pytorch  also PyTorch's C++ library (libtorch-dev, about 150 MB
+#                                      with what it pulls in) for fastrelu-bench's pytorch rows
 #   scripts/install-deps.sh --checks   also the hardening tools: clang with libFuzzer,
 #                                      ThreadSanitizer and libomp (Archer), clang-tidy,
 #                                      cppcheck, valgrind, libabigail
@@ -15,12 +17,14 @@ native=(cmake make gcc g++ pkg-config python3 python3-matplotlib
 cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libc6:arm64 libgomp1:arm64
        libcmocka-dev:arm64 libcpu-features-dev:arm64)
 checks=(clang libclang-rt-14-dev libomp-14-dev clang-tidy cppcheck valgrind abigail-tools)
+pytorch=(libtorch-dev)
 
 want=("${native[@]}")
 for arg in "$@"; do
     case "$arg" in
         --aarch64) want+=("${cross[@]}") ;;
         --checks) want+=("${checks[@]}") ;;
+        --pytorch) want+=("${pytorch[@]}") ;;
         *) echo "install-deps: unknown option $arg" >&2; exit 2 ;;
     esac
 done

@@ -4,8 +4,8 @@
     fastrelu-bench --benchmark_format=json > bench.json
     python3 scripts/plot_bench.py bench.json out.png
 
-Columns are ops, the top row forward and the bottom row backward. oneDNN and
-XNNPACK are drawn dashed, memcpy over the same footprint (the roofline's baseline)
+Columns are ops, the top row forward and the bottom row backward. oneDNN,
+XNNPACK and PyTorch are drawn dashed, memcpy over the same footprint (the roofline's baseline)
 dotted grey, and on forward panels the ceiling/{store,load} rows dotted red
 and brown. With --benchmark_repetitions each point is the median.
 """
@@ -23,13 +23,13 @@ matplotlib.use("Agg")  # no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator  # noqa: E402
 
-ISA_ORDER = ["scalar", "sse2", "avx2", "avx512", "neon", "onednn", "xnnpack"]
-PEERS = ("onednn", "xnnpack")
+PEERS = ("onednn", "xnnpack", "pytorch")
+ISA_ORDER = ["scalar", "sse2", "avx2", "avx512", "neon", *PEERS]
 BACKWARD = "_backward_f32"
 
 
 def parse(name):
-    """(op, series, n) from '<op>/<isa>/<n>', '<peer>/<op>/<n>' (oneDNN, XNNPACK) or 'memcpy/<m>'
+    """(op, series, n) from '<op>/<isa>/<n>', '<peer>/<op>/<n>' (oneDNN, XNNPACK, PyTorch) or 'memcpy/<m>'
     (and ('ceiling', kind, n) from 'ceiling/<kind>/<n>')."""
     parts = name.split("/")
     if parts[0] == "memcpy" and len(parts) == 2:
@@ -79,7 +79,9 @@ def draw_panel(ax, op, series):
         points = sorted(series[(op, isa)].items())
         sizes.update(n for n, _ in points)
         style = "--" if isa in PEERS else "-"
-        ax.plot(*zip(*points), style, marker="o", markersize=3, label=isa)
+        # One color per series in every panel, whichever series a panel lacks.
+        ax.plot(*zip(*points), style, marker="o", markersize=3, label=isa,
+                color=f"C{ISA_ORDER.index(isa)}")
     if not op.endswith(BACKWARD):  # what only storing n floats, or only loading 2n, reaches
         for kind, color in (("store", "tab:red"), ("load", "tab:brown")):
             points = sorted((n, v) for n, v in series.get(("ceiling", kind), {}).items()
