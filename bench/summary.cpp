@@ -66,6 +66,13 @@ class Reporter : public benchmark::BenchmarkReporter
     {
         if (progress_)
             std::fprintf(stderr, "\r%24s\r", "");
+        // A column for each other library that ran (a --benchmark_filter may leave some out).
+        for (const std::string &peer : plan_.peers)
+            for (const auto &result : results_)
+                if (result.first.rfind(peer + "/", 0) == 0) {
+                    peers_.push_back(peer);
+                    break;
+                }
         print_header();
         for (size_t op = 0; op < frb_op_count(); op++)
             for (size_t i = 0; i < plan_.sizes.size(); i++)
@@ -95,7 +102,7 @@ class Reporter : public benchmark::BenchmarkReporter
             fastrelu_get_num_threads() == 1 ? "" : "s", plan_.min_time.c_str(), isa.c_str());
         std::string gbs = isa + " GB/s";
         std::printf("%-23s %6s %12s %9s %9s", "op", "n", gbs.c_str(), "x scalar", "roofline");
-        for (const std::string &peer : plan_.peers)
+        for (const std::string &peer : peers_)
             std::printf(" %12s", (peer + " GB/s").c_str());
         std::printf("\n");
     }
@@ -111,7 +118,7 @@ class Reporter : public benchmark::BenchmarkReporter
         print_cell(9, ratio, ratio ? active->bytes_per_second / scalar->bytes_per_second : 0.0, 1,
                    "x");
         print_cell(9, active && active->roofline > 0.0, active ? active->roofline : 0.0, 2);
-        for (const std::string &peer : plan_.peers) {
+        for (const std::string &peer : peers_) {
             const Result *r = find(bench_name(peer, name, n));
             print_cell(12, r, r ? r->bytes_per_second * 1e-9 : 0.0, 1);
         }
@@ -175,6 +182,7 @@ class Reporter : public benchmark::BenchmarkReporter
     Plan plan_;
     bool progress_;
     std::map<std::string, Result> results_;
+    std::vector<std::string> peers_; // the other libraries with results, in plan_.peers' order
 };
 
 } // namespace
