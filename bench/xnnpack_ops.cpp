@@ -52,8 +52,7 @@ using Operator = std::unique_ptr<xnn_operator, OperatorDeleter>;
 // threadpool: XNNPACK then runs on the calling thread.
 const char *make(Operator &out, const Match &m, size_t op, frb_data *d)
 {
-    // The elementwise ops as one row of n: XNNPACK runs a contiguous row in
-    // 4 KiB tiles whatever its shape. PReLU as rows of its channels.
+    // The elementwise ops as n rows of one channel, PReLU as rows of its channels.
     size_t channels = 1, inner = 1;
     if (m.kind == Kind::prelu)
         frb_op_shape(d, op, &channels, &inner); // channels last: inner is 1
@@ -89,9 +88,8 @@ const char *make(Operator &out, const Match &m, size_t op, frb_data *d)
     return s == xnn_status_success ? nullptr : "XNNPACK could not create or set up the operator";
 }
 
-// XNNPACK's relu and clamp may give -0 where libfastrelu gives +0, and its
-// ELU is a polynomial of its own, so it is checked by value, with the same
-// room as oneDNN's (1e-6 absolute, for the cancellation near 0), not bit for bit.
+// Checked by value, as oneDNN is: XNNPACK's ELU is a polynomial of its own,
+// so it gets the same room (1e-6 absolute, for the cancellation near 0).
 const char *check(frb_data *d, size_t op, xnn_operator_t p)
 {
     std::memset(d->out, 0xff, d->n * sizeof(float));
@@ -125,7 +123,7 @@ void setup()
 
 void register_benchmark(size_t op, size_t n)
 {
-    // xnn_initialize fails on CPUs that XNNPACK does not support (x86 without SSE2).
+    // xnn_initialize returns xnn_status_unsupported_hardware on CPUs XNNPACK does not support.
     if (initialized && match_of(op))
         register_library("xnnpack", op, n, bench);
 }
