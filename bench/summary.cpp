@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 #include <map>
 
 #include "common.h"
@@ -67,12 +69,8 @@ class Reporter : public benchmark::BenchmarkReporter
         if (progress_)
             std::fprintf(stderr, "\r%24s\r", "");
         // A column for each other library that ran (a --benchmark_filter may leave some out).
-        for (const std::string &peer : plan_.peers)
-            for (const auto &result : results_)
-                if (result.first.rfind(peer + "/", 0) == 0) {
-                    peers_.push_back(peer);
-                    break;
-                }
+        std::copy_if(plan_.peers.begin(), plan_.peers.end(), std::back_inserter(peers_),
+                     [this](const std::string &peer) { return ran(peer); });
         print_header();
         for (size_t op = 0; op < frb_op_count(); op++)
             for (size_t i = 0; i < plan_.sizes.size(); i++)
@@ -83,6 +81,14 @@ class Reporter : public benchmark::BenchmarkReporter
     }
 
   private:
+    // Whether any <library>/... benchmark reported.
+    bool ran(const std::string &library) const
+    {
+        return std::any_of(results_.begin(), results_.end(), [&library](const auto &result) {
+            return result.first.rfind(library + "/", 0) == 0;
+        });
+    }
+
     const Result *find(const std::string &name) const
     {
         auto it = results_.find(name);
