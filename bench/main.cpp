@@ -4,6 +4,7 @@
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
@@ -31,16 +32,22 @@
 namespace
 {
 
-// The other libraries measured side by side, as they name their rows.
-const std::vector<std::string> peers = {
+// The other libraries measured side by side: the name of their rows, their
+// setup, and the registration of <name>/<op>/<n> where they have op.
+struct Library {
+    const char *name;
+    void (*setup)();
+    void (*register_benchmark)(size_t op, size_t n);
+};
+const std::vector<Library> libraries = {
 #ifdef FASTRELU_BENCH_ONEDNN
-    "onednn",
+    {"onednn", frb::onednn::setup, frb::onednn::register_benchmark},
 #endif
 #ifdef FASTRELU_BENCH_XNNPACK
-    "xnnpack",
+    {"xnnpack", frb::xnnpack::setup, frb::xnnpack::register_benchmark},
 #endif
 #ifdef FASTRELU_BENCH_PYTORCH
-    "pytorch",
+    {"pytorch", frb::pytorch::setup, frb::pytorch::register_benchmark},
 #endif
 };
 
@@ -223,21 +230,16 @@ void register_size(size_t n, const std::vector<fastrelu_isa> &isas, std::set<siz
             if (frb::wall_clock()) // the other threads' work is not on this thread's CPU clock
                 b->UseRealTime();
         }
-        // Right after, while the reference is at hand.
-#ifdef FASTRELU_BENCH_ONEDNN
-        frb::onednn::register_benchmark(op, n);
-#endif
-#ifdef FASTRELU_BENCH_XNNPACK
-        frb::xnnpack::register_benchmark(op, n);
-#endif
-#ifdef FASTRELU_BENCH_PYTORCH
-        frb::pytorch::register_benchmark(op, n);
-#endif
+        for (const Library &library : libraries) // right after, while the reference is at hand
+            library.register_benchmark(op, n);
     }
 }
 
 void run_summary(const Options &o, fastrelu_isa active)
 {
+    std::vector<std::string> peers(libraries.size());
+    std::transform(libraries.begin(), libraries.end(), peers.begin(),
+                   [](const Library &library) { return library.name; });
     frb::summary::Plan plan{o.sizes, active, peers,
                             o.min_time.empty() ? summary_min_time : o.min_time, cpu_brand()};
     auto reporter = frb::summary::make_reporter(plan);
@@ -272,15 +274,8 @@ int main(int argc, char **argv)
     if (o.threads > 1)
         frb::use_wall_clock();
     benchmark::AddCustomContext("fastrelu_threads", std::to_string(fastrelu_get_num_threads()));
-#ifdef FASTRELU_BENCH_ONEDNN
-    frb::onednn::setup();
-#endif
-#ifdef FASTRELU_BENCH_XNNPACK
-    frb::xnnpack::setup();
-#endif
-#ifdef FASTRELU_BENCH_PYTORCH
-    frb::pytorch::setup();
-#endif
+    for (const Library &library : libraries)
+        library.setup();
     for (size_t n : frb::overhead_sizes)
         benchmark::RegisterBenchmark(frb::overhead_name(n).c_str(), frb::bench_overhead, n);
     std::set<size_t> footprints;

@@ -18,6 +18,8 @@ namespace
 
 // The harness's buffers as tensors of PReLU's shape for op: (N, C, inner), or
 // (rows, C) channels last; the elementwise ops as one row of n.
+bool is_prelu(size_t op) { return std::strncmp(frb_op_name(op), "prelu", 5) == 0; }
+
 struct Tensors {
     at::Tensor x, dy, out, alpha, dalpha;
 };
@@ -28,7 +30,7 @@ Tensors tensors(frb_data *d, size_t op)
     auto outer = static_cast<int64_t>(frb_op_shape(d, op, &channels, &inner));
     auto c = static_cast<int64_t>(channels), k = static_cast<int64_t>(inner);
     std::vector<int64_t> shape = {static_cast<int64_t>(d->n)};
-    if (std::strncmp(frb_op_name(op), "prelu", 5) == 0)
+    if (is_prelu(op))
         shape = k == 1 ? std::vector<int64_t>{outer, c} : std::vector<int64_t>{outer, c, k};
     auto f32 = at::TensorOptions().dtype(at::kFloat);
     return {at::from_blob(d->x, shape, f32), at::from_blob(d->dy, shape, f32),
@@ -71,7 +73,7 @@ const Call prelu_backward = [](Tensors &t) {
 const Call *call_of(size_t op)
 {
     const char *name = frb_op_name(op);
-    if (std::strncmp(name, "prelu", 5) == 0)
+    if (is_prelu(op))
         return frb_op_is_backward(op) ? &prelu_backward : &prelu_forward;
     for (const Match &m : matches)
         if (std::strcmp(name, m.op) == 0)
@@ -85,7 +87,7 @@ const char *check(frb_data *d, size_t op, const Call &call, Tensors &t)
     std::memset(d->out, 0xff, d->n * sizeof(float));
     std::memset(d->dalpha, 0xff, FRB_MAX_CHANNELS * sizeof(float));
     call(t);
-    bool dalpha = std::strncmp(frb_op_name(op), "prelu", 5) == 0 && frb_op_is_backward(op);
+    bool dalpha = is_prelu(op) && frb_op_is_backward(op);
     return frb_check_foreign(d, op, d->out, dalpha ? d->dalpha : nullptr, 1e-6, 1e-5);
 }
 
