@@ -398,7 +398,9 @@ static void fr_run_one(const fr_target *k, const fr_kernels *t, fr_bufs *b, size
 
 #define FR_SMALL_N_MAX 200 /* >= 3 * (16 lanes * 4 unroll) + 1 */
 
-static const size_t fr_large_n[] = {1000, 4099, 65537};
+/* 70001 floats: beyond any head, more than the 4 x 16384 from which the streaming
+ * twins split their arrays into parts (kernels/body/common.h, FR_STREAM_PART_MIN). */
+static const size_t fr_large_n[] = {1000, 4099, 70001};
 
 static size_t fr_num_large(void)
 {
