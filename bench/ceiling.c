@@ -10,7 +10,14 @@
  * Neither loop computes anything; both keep four vectors in flight, and the
  * load loop ORs the bits together (a one-cycle op) so that nothing waits.
  *
- * A third loop bounds ELU's forward by its arithmetic, not by memory:
+ * A third is what a streaming call (arrays beyond the caches) has:
+ *  - stream: read n floats and write them back with non-temporal stores,
+ *    which skip the read for ownership, four equal parts in lockstep as
+ *    the library's streaming kernels go (kernels/body/common.h,
+ *    fr_map1_parts). Beyond the caches this is a streaming forward op's
+ *    ceiling; in cache it is not one, as its stores still go to DRAM.
+ *
+ * A fourth loop bounds ELU's forward by its arithmetic, not by memory:
  *  - elu: load n floats and store n, and in between issue per vector the
  *    ops that kernels/body/elu.h's forward issues with FMA (AVX2 and
  *    AVX-512): 9 multiplies or FMAs (the FMA pipes' ops) and 7 others (max,
@@ -135,18 +142,57 @@ FRB_CEILING_ELU(avx2, __attribute__((target("avx2,fma"))), __m256, 8, _mm256_fma
                 FRB_GE_256, FRB_BLEND_256, _mm256_set1_ps, _mm256_loadu_ps, _mm256_storeu_ps)
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The stream loop: y's head up to a vector boundary in floats, then four parts of whole vectors. */
+// NOLINTBEGIN(bugprone-macro-parentheses): `target` is an attribute, not an expression
+#define FRB_CEILING_STREAM(name, target, vec, lanes, load, stream)                                \
+    static target void frb_stream_##name(const float *x, float *y, size_t n)                      \
+    {                                                                                             \
+        size_t i = 0;                                                                             \
+        for (; i < n && (uintptr_t)(y + i) % ((lanes) * sizeof(float)); i++)                      \
+            y[i] = x[i];                                                                          \
+        size_t q = (n - i) / (4 * (lanes)) * (lanes);                                             \
+        const float *xp = x + i;                                                                  \
+        float *yp = y + i;                                                                        \
+        for (size_t k = 0; k < q; k += (lanes)) {                                                 \
+            vec a = load(xp + k), b = load(xp + q + k);                                           \
+            vec c = load(xp + 2 * q + k), d = load(xp + 3 * q + k);                               \
+            stream(yp + k, a);                                                                    \
+            stream(yp + q + k, b);                                                                \
+            stream(yp + 2 * q + k, c);                                                            \
+            stream(yp + 3 * q + k, d);                                                            \
+        }                                                                                         \
+        for (i += 4 * q; i < n; i++)                                                              \
+            y[i] = x[i];                                                                          \
+        _mm_sfence();                                                                             \
+    }
+// NOLINTEND(bugprone-macro-parentheses)
+
+FRB_CEILING_STREAM(avx512, __attribute__((target("avx512f"))), __m512, 16, _mm512_loadu_ps,
+                   _mm512_stream_ps)
+FRB_CEILING_STREAM(avx2, __attribute__((target("avx2"))), __m256, 8, _mm256_loadu_ps,
+                   _mm256_stream_ps)
+FRB_CEILING_STREAM(base, , __m128, 4, _mm_loadu_ps, _mm_stream_ps)
+#define FRB_STREAM(name) frb_stream_##name
+#else
+#define FRB_STREAM(name) NULL /* no non-temporal store */
+#endif
+
 frb_ceiling frb_ceiling_get(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma"))
-        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, frb_elu_avx512};
+        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, FRB_STREAM(avx512),
+                              frb_elu_avx512};
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, frb_elu_avx2};
+        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, FRB_STREAM(avx2),
+                              frb_elu_avx2};
     if (__builtin_cpu_supports("avx512f"))
-        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, NULL};
+        return (frb_ceiling){"512-bit", frb_store_avx512, frb_load_avx512, FRB_STREAM(avx512),
+                              NULL};
     if (__builtin_cpu_supports("avx2"))
-        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, NULL};
+        return (frb_ceiling){"256-bit", frb_store_avx2, frb_load_avx2, FRB_STREAM(avx2), NULL};
 #endif
-    return (frb_ceiling){"128-bit", frb_store_base, frb_load_base, NULL};
+    return (frb_ceiling){"128-bit", frb_store_base, frb_load_base, FRB_STREAM(base), NULL};
 }

@@ -1,7 +1,8 @@
 /*
- * Loops that only store or only load, at the CPU's widest vector width, and
- * one that issues ELU forward's ops without their dependency chains: the
- * ceilings that a forward op of n floats is measured against (ceiling.c).
+ * Loops that only store, only load, or copy with non-temporal stores, at the
+ * CPU's widest vector width, and one that issues ELU forward's ops without
+ * their dependency chains: the ceilings that a forward op of n floats is
+ * measured against (ceiling.c).
  */
 #ifndef FASTRELU_BENCH_CEILING_H
 #define FASTRELU_BENCH_CEILING_H
@@ -18,6 +19,8 @@ typedef struct frb_ceiling {
     void (*store)(float *y, size_t n);
     /* Reads n floats of a and n of b; returns a value that depends on all of them. */
     float (*load)(const float *a, const float *b, size_t n);
+    /* y = x through non-temporal stores, in four parts; NULL without them (NEON). */
+    void (*stream)(const float *x, float *y, size_t n);
     /* y = ELU forward's op mix on x, n floats; NULL without FMA (AVX2 and AVX-512 only). */
     void (*elu)(const float *x, float *y, size_t n);
 } frb_ceiling;

@@ -128,7 +128,7 @@ std::string ceiling_name(const char *kind, size_t n)
     return std::string("ceiling/") + kind + "/" + std::to_string(n);
 }
 
-const char *const ceiling_kinds[3] = {"store", "load", "elu"};
+const char *const ceiling_kinds[4] = {"store", "load", "stream", "elu"};
 
 static const frb_ceiling &ceiling()
 {
@@ -136,7 +136,14 @@ static const frb_ceiling &ceiling()
     return c;
 }
 
-bool have_ceiling(const char *kind) { return std::strcmp(kind, "elu") != 0 || ceiling().elu; }
+bool have_ceiling(const char *kind)
+{
+    if (std::strcmp(kind, "elu") == 0)
+        return ceiling().elu != nullptr;
+    if (std::strcmp(kind, "stream") == 0)
+        return ceiling().stream != nullptr;
+    return true;
+}
 
 void bench_ceiling(benchmark::State &st, const char *kind, size_t n)
 {
@@ -154,6 +161,11 @@ void bench_ceiling(benchmark::State &st, const char *kind, size_t n)
     } else if (std::strcmp(kind, "load") == 0) {
         for (auto _ : st)
             benchmark::DoNotOptimize(c.load(d->x, d->out, n));
+    } else if (std::strcmp(kind, "stream") == 0) {
+        for (auto _ : st) {
+            c.stream(d->x, d->out, n);
+            benchmark::ClobberMemory();
+        }
     } else {
         for (auto _ : st) {
             c.elu(d->x, d->out, n);

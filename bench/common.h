@@ -32,11 +32,12 @@ std::string overhead_name(size_t n);
 void bench_overhead(benchmark::State &st, size_t n);
 
 // The ceilings of a forward op of n floats (ceiling.c): ceiling/store/<n> writes n
-// floats, ceiling/load/<n> reads 2n, ceiling/elu/<n> runs ELU forward's op mix on n
-// floats without its dependency chains (only on CPUs with FMA: have_ceiling). All report
-// bytes/s as 8n bytes per loop, the forward op's traffic, so they read against its GB/s
-// directly.
-extern const char *const ceiling_kinds[3]; // "store", "load", "elu"
+// floats, ceiling/load/<n> reads 2n, ceiling/stream/<n> copies n with non-temporal
+// stores (x86 only), ceiling/elu/<n> runs ELU forward's op mix on n floats without its
+// dependency chains (only on CPUs with FMA). have_ceiling says which this CPU has. All
+// report bytes/s as 8n bytes per loop, the forward op's traffic, so they read against
+// its GB/s directly.
+extern const char *const ceiling_kinds[4]; // "store", "load", "stream", "elu"
 std::string ceiling_name(const char *kind, size_t n);
 bool have_ceiling(const char *kind);
 void bench_ceiling(benchmark::State &st, const char *kind, size_t n);

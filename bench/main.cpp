@@ -1,5 +1,5 @@
 // fastrelu-bench: registers <op>/<isa>/<n> for every op, ISA and size, the
-// memcpy/<m> baselines, the ceiling/{store,load,elu}/<n> rows and the
+// memcpy/<m> baselines, the ceiling/{store,load,stream,elu}/<n> rows and the
 // onednn/<op>/<n>, xnnpack/<op>/<n> and pytorch/<op>/<n> rows, then hands over to
 // Google Benchmark. The timed calls live in harness.c.
 #include <benchmark/benchmark.h>
@@ -64,9 +64,10 @@ const char usage[] =
     "  --threads=N      fastrelu_set_num_threads(N) for the libfastrelu rows (default 1;\n"
     "                   memcpy and the other libraries stay on one thread)\n"
     "Benchmarks are named <op>/<isa>/<n>, onednn/<op>/<n>, xnnpack/<op>/<n>,\n"
-    "pytorch/<op>/<n>, memcpy/<m> and ceiling/{store,load,elu}/<n> (only storing\n"
-    "n floats, only loading 2n, ELU forward's ops without their dependency\n"
-    "chains); every --benchmark_* flag below is Google Benchmark's.\n\n";
+    "pytorch/<op>/<n>, memcpy/<m> and ceiling/{store,load,stream,elu}/<n> (only storing\n"
+    "n floats, only loading 2n, copying n with non-temporal stores, ELU forward's\n"
+    "ops without their dependency chains); every --benchmark_* flag below is\n"
+    "Google Benchmark's.\n\n";
 
 struct Options {
     std::vector<size_t> sizes = default_sizes;

@@ -160,6 +160,9 @@ class Reporter : public benchmark::BenchmarkReporter
         std::printf(
             "\nceilings of a forward op, GB/s of its 8n bytes: only storing n floats / only "
             "loading 2n\n(the line fills of x and of y read for ownership; binding beyond L1)");
+        if (frb::have_ceiling("stream"))
+            std::printf(" / copying n with\nnon-temporal stores (a streaming call's, beyond the "
+                        "caches)");
         if (frb::have_ceiling("elu"))
             std::printf(
                 " / ELU forward's ops\nwithout their dependency chains (ELU's bound in cache)");
