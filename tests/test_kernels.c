@@ -503,7 +503,9 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         {65, 33, 2},   {5, 64, 49},  {3, 48, 49}, {2, 80, 25}, {20, 32, 9}, {17, 80, 5},
         {7, 32, 25},   {11, 48, 9},  {3, 128, 8}, {2, 256, 4}, {2, 260, 130}, {2, 600, 40},
         {2, 1100, 9},  {2, 1030, 20}, {130, 128, 2}, {68, 512, 2}, {40, 256, 4},
-        {1, 64, 16},   {1, 48, 32},  {2, 48, 32}};
+        {1, 64, 16},   {1, 48, 32},  {2, 48, 32},
+        /* the flat path's parts in streaming calls (fr_prelu_flat_parts): beyond 4 x 16384 */
+        {16401, 4, 1}, {4400, 16, 1}, {2920, 24, 1}, {1090, 64, 1}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
@@ -539,6 +541,9 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
     }
     return 0;
 }
+
+/* Floats in the largest shape of fr_prelu_shape (4400 x 16). */
+#define FR_PRELU_CAP 70400
 
 /* Inputs and reference outputs for one shape. */
 typedef struct fr_pbufs {
@@ -674,7 +679,7 @@ static void fr_check_prelu_fwd(const fr_target *k, const fr_kernels *t)
 {
     fr_pbufs b;
     fr_rng r = fr_rng_seeded(0x9e1u);
-    fr_pbufs_init(&b, 70000, 2100);
+    fr_pbufs_init(&b, FR_PRELU_CAP, 2100);
     fr_shape s;
     for (size_t i = 0; fr_prelu_shape(i, &s); i++)
         for (int kind = 0; kind < FR_NUM_KINDS; kind++) {
@@ -774,7 +779,7 @@ static void fr_check_prelu_bwd(const fr_target *k, const fr_kernels *t)
 {
     fr_pbufs b;
     fr_rng r = fr_rng_seeded(0xba0u);
-    fr_pbufs_init(&b, 70000, 2100);
+    fr_pbufs_init(&b, FR_PRELU_CAP, 2100);
     fr_shape s;
     for (size_t i = 0; fr_prelu_shape(i, &s); i++)
         for (int kind = 0; kind < FR_NUM_KINDS; kind++) {

@@ -306,6 +306,32 @@ FR_INLINE size_t fr_prelu_flat_steps(const float *x, float *y, size_t k, size_t 
     return k;
 }
 
+/*
+ * fr_prelu_flat_steps for a streaming call, in parts as fr_map1_parts goes
+ * (common.h), each part whole steps so that it starts its alphas at a0; a
+ * step takes Q vectors from each part. Returns where it stops.
+ */
+FR_INLINE size_t fr_prelu_flat_parts(const float *x, float *y, size_t k, size_t n,
+                                     fr_flat_alpha f, size_t Q, int maxes)
+{
+    size_t step = Q * FR_LANES;
+    if (n - k < FR_STREAM_PARTS1 * FR_STREAM_PART_MIN)
+        return k;
+    size_t q = (n - k) / (FR_STREAM_PARTS1 * step) * step;
+    fr_vec a0 = f.a[0], a1 = f.a[1], a2 = f.a[2], a3 = f.a[3];
+    for (size_t i = k; i < k + q; i += step)
+        for (size_t p = 0; p < FR_STREAM_PARTS1; p++) {
+            const float *xp = x + p * q + i;
+            float *yp = y + p * q + i;
+            fr_stream(yp, fr_prelu_v(fr_loadu(xp), a0, maxes));
+            fr_stream(yp + FR_LANES, fr_prelu_v(fr_loadu(xp + FR_LANES), a1, maxes));
+            fr_stream(yp + 2 * FR_LANES, fr_prelu_v(fr_loadu(xp + 2 * FR_LANES), a2, maxes));
+            if (Q == 4)
+                fr_stream(yp + 3 * FR_LANES, fr_prelu_v(fr_loadu(xp + 3 * FR_LANES), a3, maxes));
+        }
+    return k + FR_STREAM_PARTS1 * q;
+}
+
 FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, size_t n,
                                  size_t channels, size_t inner, size_t q, int stream, int maxes)
 {
@@ -314,8 +340,12 @@ FR_INLINE void fr_prelu_fwd_flat(const float *x, const float *alpha, float *y, s
     fr_flat_alpha f = fr_flat_alpha_of(alpha, channels, inner, h);
     if (h)
         fr_store_part(y, fr_prelu_v(fr_load_part(x, h), f.head, maxes), h);
-    size_t k = q == 4 ? fr_prelu_flat_steps(x, y, h, n, f, 4, stream, maxes)
-                      : fr_prelu_flat_steps(x, y, h, n, f, 3, stream, maxes);
+    size_t k = h;
+    if (stream)
+        k = q == 4 ? fr_prelu_flat_parts(x, y, k, n, f, 4, maxes)
+                   : fr_prelu_flat_parts(x, y, k, n, f, 3, maxes);
+    k = q == 4 ? fr_prelu_flat_steps(x, y, k, n, f, 4, stream, maxes)
+               : fr_prelu_flat_steps(x, y, k, n, f, 3, stream, maxes);
     /* Fewer than q vectors are left, and they start a period as a step does. Unrolled, so that
      * f stays in registers (indexed by a variable, it went through the stack). */
 #pragma GCC unroll 4
