@@ -504,8 +504,10 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
         {7, 32, 25},   {11, 48, 9},  {3, 128, 8}, {2, 256, 4}, {2, 260, 130}, {2, 600, 40},
         {2, 1100, 9},  {2, 1030, 20}, {130, 128, 2}, {68, 512, 2}, {40, 256, 4},
         {1, 64, 16},   {1, 48, 32},  {2, 48, 32},
-        /* the flat path's parts in streaming calls (fr_prelu_flat_parts): beyond 4 x 16384 */
-        {16401, 4, 1}, {4400, 16, 1}, {2920, 24, 1}, {1090, 64, 1}};
+        /* parts in streaming calls, beyond 4 x 16384 floats: the flat path's
+         * (fr_prelu_flat_parts), wide NHWC rows' and 2x2 maps' (fr_prelu_rows_parts) */
+        {16401, 4, 1}, {4400, 16, 1}, {2920, 24, 1}, {1090, 64, 1}, {500, 144, 1},
+        {280, 64, 4}};
     size_t per_outer = 40 + FR_NUM_EDGE; /* channels 1..40, then the edge sizes */
     if (i < 3 * per_outer) {
         size_t c = i % per_outer;
@@ -542,8 +544,8 @@ static int fr_prelu_shape(size_t i, fr_shape *s)
     return 0;
 }
 
-/* Floats in the largest shape of fr_prelu_shape (4400 x 16). */
-#define FR_PRELU_CAP 70400
+/* Floats in the largest shape of fr_prelu_shape (500 x 144). */
+#define FR_PRELU_CAP 72000
 
 /* Inputs and reference outputs for one shape. */
 typedef struct fr_pbufs {

@@ -421,6 +421,30 @@ FR_INLINE fr_vec fr_group_alpha(const float *alpha, size_t rows, size_t inner)
  */
 #define FR_EXPAND_ROW 1024
 
+/*
+ * Streaming, rows of `row` floats that each run against the same row of
+ * alphas u, every row whole aligned vectors (fr_rows_whole): the rows in
+ * FR_STREAM_PARTS1 ranges in lockstep, the same vector of a row from each
+ * range a step (fr_map1_parts, common.h), when each range is at least
+ * FR_STREAM_PART_MIN floats. Returns the rows it did.
+ */
+FR_INLINE size_t fr_prelu_rows_parts(const float *u, const float *x, float *y, size_t outer,
+                                     size_t row, int maxes)
+{
+    size_t q = outer / FR_STREAM_PARTS1, span = q * row;
+    if (span < FR_STREAM_PART_MIN)
+        return 0;
+    for (size_t at = 0; at < span; at += row)
+        for (size_t j = 0; j < row; j += FR_LANES) {
+            fr_vec a = fr_loadu(u + j), v[FR_STREAM_PARTS1];
+            for (size_t k = 0; k < FR_STREAM_PARTS1; k++)
+                v[k] = fr_prelu_v(fr_loadu(x + k * span + at + j), a, maxes);
+            for (size_t k = 0; k < FR_STREAM_PARTS1; k++)
+                fr_stream(y + k * span + at + j, v[k]);
+        }
+    return FR_STREAM_PARTS1 * q;
+}
+
 FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y, size_t outer,
                                    size_t channels, size_t inner, int stream, int maxes)
 {
@@ -431,7 +455,8 @@ FR_INLINE void fr_prelu_fwd_expand(const float *x, const float *alpha, float *y,
             fr_storeu(a + c * inner, fr_group_alpha(alpha + c, channels - c < g ? channels - c : g,
                                                     inner));
         stream = stream && fr_rows_whole(y, row);
-        for (size_t o = 0; o < outer; o++)
+        for (size_t o = stream ? fr_prelu_rows_parts(a, x, y, outer, row, maxes) : 0; o < outer;
+             o++)
             fr_map2_part(a, x + o * row, y + o * row, row, fr_params1(0.0f),
                          maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
         return;
@@ -671,7 +696,10 @@ FR_INLINE void fr_prelu_fwd_as(FR_PARAMS_prelu_fwd, int stream, int maxes)
         else
             fr_prelu_fwd_nhwc_narrow(x, alpha, y, outer, channels, 0, maxes);
     } else if (inner == 1) {
-        for (size_t o = 0; o < outer; o++)
+        size_t o = stream && fr_rows_whole(y, channels)
+                       ? fr_prelu_rows_parts(alpha, x, y, outer, channels, maxes)
+                       : 0;
+        for (; o < outer; o++)
             fr_map2_part(alpha, x + o * channels, y + o * channels, channels, fr_params1(0.0f),
                          maxes ? fr_prelu_nhwc_max_v : fr_prelu_nhwc_v, stream, 0);
     } else if (inner < FR_LANES && fr_pow2(inner)) {
