@@ -138,8 +138,9 @@ FR_INLINE void fr_prefetch_step(const float *p)
  * 18.8-21.3 with 4. Short parts lose: PReLU rows in 4 parts (NCHW, 64Mi
  * floats in all, three rounds) took 14.0-15.2 -> 11.8-12.4 ms with parts of
  * 1 MiB to 64 KiB, 12.4-15.1 -> 13.9-14.3 with parts of 16 KiB, 14.6-15.5
- * -> 17.5-17.8 with 3 KiB, and NHWC rows of 2048 channels 15.2-15.5 ->
- * 19.1-19.7.
+ * -> 17.5-17.8 with 3 KiB, and NHWC rows of 2048 channels, each row in 2
+ * parts, 15.2-15.5 -> 19.1-19.7 (prelu.h takes such rows in ranges of
+ * rows instead: fr_prelu_rows_parts).
  */
 #define FR_STREAM_PARTS1 4
 #define FR_STREAM_PARTS2 2
