@@ -16,10 +16,11 @@ namespace pytorch
 namespace
 {
 
-// The harness's buffers as tensors of PReLU's shape for op: (N, C, inner), or
-// (rows, C) channels last; the elementwise ops as one row of n.
+// Whether op is one of the PReLU rows (any layout).
 bool is_prelu(size_t op) { return std::strncmp(frb_op_name(op), "prelu", 5) == 0; }
 
+// The harness's buffers as tensors of PReLU's shape for op: (N, C, inner), or
+// (rows, C) channels last; the elementwise ops as one row of n.
 struct Tensors {
     at::Tensor x, dy, out, alpha, dalpha;
 };
